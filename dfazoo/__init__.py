@@ -1,0 +1,7 @@
+"""dfazoo: the model zoo for networks trained with Direct Feedback Alignment."""
+
+from dfazoo.core import DFAModel, FeedbackPoint, OutputHook, measure_alignment
+
+__version__ = "0.1.0"
+
+__all__ = ["DFAModel", "FeedbackPoint", "OutputHook", "__version__", "measure_alignment"]

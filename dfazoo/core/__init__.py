@@ -1,0 +1,26 @@
+"""The DFA engine: feedback matrix, feedback points, output hook, alignment, bottleneck."""
+
+from dfazoo.core.activations import ACTIVATIONS, make_activation
+from dfazoo.core.alignment import call_model, measure_alignment
+from dfazoo.core.bottleneck import GradientMask
+from dfazoo.core.feedback import FEEDBACK_INITS, FeedbackMatrix, draw_feedback, feedback_memory_bytes
+from dfazoo.core.model import PLACEMENTS, DFAModel
+from dfazoo.core.points import METHODS, DFAEngine, FeedbackPoint, OutputHook
+
+__all__ = [
+    "ACTIVATIONS",
+    "FEEDBACK_INITS",
+    "METHODS",
+    "PLACEMENTS",
+    "DFAEngine",
+    "DFAModel",
+    "FeedbackMatrix",
+    "FeedbackPoint",
+    "GradientMask",
+    "OutputHook",
+    "call_model",
+    "draw_feedback",
+    "feedback_memory_bytes",
+    "make_activation",
+    "measure_alignment",
+]

@@ -1,0 +1,27 @@
+"""The zoo layer: registry, recipes, tasks (from_pretrained, cards, publishing build on it)."""
+
+from dfazoo.zoo.recipe import Recipe
+from dfazoo.zoo.registry import (
+    UnknownModelError,
+    build_model,
+    get_architecture,
+    get_recipe,
+    list_models,
+    register_architecture,
+    register_recipe,
+)
+from dfazoo.zoo.task import Task, get_task, register_task
+
+__all__ = [
+    "Recipe",
+    "Task",
+    "UnknownModelError",
+    "build_model",
+    "get_architecture",
+    "get_recipe",
+    "get_task",
+    "list_models",
+    "register_architecture",
+    "register_recipe",
+    "register_task",
+]
