@@ -11,8 +11,9 @@ all inside the ordinary backward pass: no reentrant ``backward`` calls.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Literal
+from typing import Literal
 
 import torch
 from torch import nn

@@ -29,7 +29,8 @@ def cache_dir() -> Path:
 
 
 def is_offline() -> bool:
-    return any(os.environ.get(v, "").lower() not in ("", "0", "false") for v in ("HF_HUB_OFFLINE", "DFAZOO_OFFLINE"))
+    flags = ("HF_HUB_OFFLINE", "DFAZOO_OFFLINE")
+    return any(os.environ.get(v, "").lower() not in ("", "0", "false") for v in flags)
 
 
 def require_files(folder: Path, names: Sequence[str], dataset: str, source: str) -> None:

@@ -69,9 +69,7 @@ def get_recipe(model_id: str) -> Recipe:
     if model_id not in _RECIPES:
         close = difflib.get_close_matches(model_id, list(_RECIPES), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise UnknownModelError(
-            f"unknown model id {model_id!r}.{hint} Run `dfazoo list` to see every model."
-        )
+        raise UnknownModelError(f"unknown model id {model_id!r}.{hint} Run `dfazoo list` to see every model.")
     return _RECIPES[model_id]
 
 

@@ -1,0 +1,15 @@
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real datasets root; skips the test when it is absent."""
+    root = os.environ.get("DFAZOO_DATA")
+    if not root or not Path(root).is_dir():
+        pytest.skip("real datasets absent: set DFAZOO_DATA to ../shared/data")
+    return Path(root)
