@@ -1,5 +1,6 @@
 """The zoo layer: registry, recipes, tasks (from_pretrained, cards, publishing build on it)."""
 
+from dfazoo.zoo.hub import HubUnavailableError, ModelLoadError, from_pretrained, save_model
 from dfazoo.zoo.recipe import Recipe
 from dfazoo.zoo.registry import (
     UnknownModelError,
@@ -13,10 +14,13 @@ from dfazoo.zoo.registry import (
 from dfazoo.zoo.task import Task, get_task, register_task
 
 __all__ = [
+    "HubUnavailableError",
+    "ModelLoadError",
     "Recipe",
     "Task",
     "UnknownModelError",
     "build_model",
+    "from_pretrained",
     "get_architecture",
     "get_recipe",
     "get_task",
@@ -24,4 +28,5 @@ __all__ = [
     "register_architecture",
     "register_recipe",
     "register_task",
+    "save_model",
 ]

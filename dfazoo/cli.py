@@ -1,0 +1,223 @@
+"""The ``dfazoo`` command: list, inspect, evaluate, train, align, publish, plot, demo."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from dfazoo.data.root import DatasetNotFoundError
+from dfazoo.zoo.recipe import Recipe
+from dfazoo.zoo.registry import UnknownModelError, get_recipe, list_models
+
+# Errors a user can fix from the message alone: printed as one line, exit status 2.
+USER_ERRORS = (
+    UnknownModelError,
+    DatasetNotFoundError,
+    FileNotFoundError,
+    PermissionError,
+    ConnectionError,
+    ValueError,
+    KeyError,
+)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    if args.table:
+        from dfazoo.zoo.cards import zoo_table
+
+        print(zoo_table())
+        return 0
+    from dfazoo.zoo.cards import read_results
+
+    ids = list_models(args.pattern, domain=args.domain, method=args.method)
+    if not ids:
+        print("no model matches", file=sys.stderr)
+        return 1
+    for model_id in ids:
+        recipe, results = get_recipe(model_id), read_results(model_id)
+        value = f"{results['value']:.4g}" if results else "not trained"
+        print(f"{model_id:<40} {recipe.domain:<7} {recipe.metric:<10} {value}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from dfazoo.zoo.cards import read_results
+    from dfazoo.zoo.hub import cards_dir
+
+    recipe = get_recipe(args.id)
+    info = {"recipe": recipe.to_dict(), "card": str(cards_dir() / recipe.model_id), "results": None}
+    if not (cards_dir() / recipe.model_id / "model.safetensors").exists():
+        info["card"] = None
+    info["results"] = read_results(recipe.model_id)
+    print(json.dumps(info, indent=2, default=str))
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from dfazoo.zoo.evaluate import evaluate_model, matches_card
+
+    result = evaluate_model(args.id, args.data_root, org=args.org, revision=args.revision)
+    ok = matches_card(result, get_recipe(result["model"]))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        card = "no card" if result["card_value"] is None else f"{result['card_value']:.6g}"
+        verdict = "matches the card" if ok else "DIFFERS from the card"
+        name = f"{result['model']} {result['dataset']} {result['metric']}"
+        print(f"{name}: {result['value']:.6g} (card: {card}) {verdict}")
+    return 0 if ok else 1
+
+
+def _load_recipe(name: str) -> Recipe:
+    """A registered id, or a recipe JSON file (e.g. a run's ``recipe.json``)."""
+    path = Path(name)
+    if path.suffix == ".json" and path.is_file():
+        return Recipe(**json.loads(path.read_text()))
+    return get_recipe(name)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from dfazoo.train import Trainer
+    from dfazoo.zoo.cards import counterpart_ids
+    from dfazoo.zoo.hub import zoo_root
+
+    recipe = _load_recipe(args.recipe)
+    if args.method and args.method != recipe.method:
+        renamed = counterpart_ids(recipe, args.method)
+        new_id = renamed[0] if renamed else f"{recipe.model_id}-{args.method}"
+        recipe = dataclasses.replace(recipe, method=args.method, model_id=new_id)
+    if args.placement and args.placement != recipe.placement:
+        recipe = dataclasses.replace(
+            recipe, placement=args.placement, model_id=f"{recipe.model_id}-{args.placement}"
+        )
+    if args.epochs is not None:
+        recipe = dataclasses.replace(recipe, epochs=args.epochs)
+    run_dir = Path(args.run_dir) if args.run_dir else zoo_root() / "runs" / recipe.model_id
+    trainer = Trainer(
+        recipe, run_dir, data_root=args.data_root, resume=args.resume, align_every=args.align_every
+    )
+    result = trainer.fit()
+    print(json.dumps(result.to_dict(), indent=2))
+    return 0
+
+
+def _cmd_align(args: argparse.Namespace) -> int:
+    from dfazoo.core import measure_alignment
+    from dfazoo.train.trainer import make_task
+    from dfazoo.zoo.hub import load_folder, read_config, resolve_folder
+
+    folder = resolve_folder(args.id, org=args.org)
+    recipe = get_recipe(read_config(folder).get("model_id") or folder.name)
+    model = load_folder(folder)
+    alignment = measure_alignment(model, *make_task(recipe, args.data_root).alignment_batch())
+    if not alignment:
+        print(f"{recipe.model_id}: no active feedback point")
+        return 0
+    print(f"alignment of {recipe.model_id} (cosine between B_i e and the BP gradient, one batch)")
+    print(f"{'point':<30} {'mean':>7} {'std':>7}")
+    for name, a in alignment.items():
+        print(f"{name:<30} {a['mean']:>7.3f} {a['std']:>7.3f}")
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from dfazoo.zoo.publish import push_to_hub
+
+    plan = push_to_hub(args.ids or None, org=args.org, dry_run=args.dry_run)
+    verb = "would upload" if args.dry_run else "uploaded"
+    for repo_id, folder in plan:
+        print(f"{verb} {folder} -> {repo_id}")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from dfazoo.train.plot import plot_run
+
+    if not Path(args.run_dir).is_dir():
+        raise FileNotFoundError(f"run directory {args.run_dir} does not exist")
+    for path in plot_run(args.run_dir):
+        print(path)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from dfazoo.demo import run_demo
+
+    print(json.dumps(run_demo(epochs=args.epochs, seed=args.seed), indent=2, default=str))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dfazoo", description="The model zoo of Direct Feedback Alignment.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the zoo's models")
+    p.add_argument("pattern", nargs="?", help="glob on model ids, e.g. 'gcn-*'")
+    p.add_argument("--domain", help="vision, graph, nlp, nerf or recsys")
+    p.add_argument("--method", choices=["bp", "dfa", "shallow"])
+    p.add_argument("--table", action="store_true", help="print the markdown zoo table of released models")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("info", help="a model's recipe, card folder and measured results")
+    p.add_argument("id")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("eval", help="re-measure a model's metric and compare it with its card")
+    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name")
+    p.add_argument("--data-root", help="dataset folder (default: $DFAZOO_DATA, then the cache)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--org", help="Hub organisation of zoo ids (default: $DFAZOO_HUB_ORG or dfazoo)")
+    p.add_argument("--revision", help="Hub revision")
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("train", help="train a recipe with the dfazoo Trainer")
+    p.add_argument("recipe", help="zoo id or recipe JSON file")
+    p.add_argument("--method", choices=["bp", "dfa", "shallow"], help="train with another method")
+    p.add_argument("--placement", choices=["macro", "micro"])
+    p.add_argument("--resume", action="store_true", help="continue from the run dir's checkpoint")
+    p.add_argument("--data-root")
+    p.add_argument("--run-dir", help="default: runs/<id>")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--align-every", type=int, help="measure alignment every that many epochs")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("align", help="alignment of a released model, point by point")
+    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name")
+    p.add_argument("--data-root")
+    p.add_argument("--org")
+    p.set_defaults(func=_cmd_align)
+
+    p = sub.add_parser("publish", help="create/update one Hub repo per card folder")
+    p.add_argument("ids", nargs="*", help="zoo ids (default: every card folder with weights)")
+    p.add_argument("--dry-run", action="store_true", help="show what would be uploaded")
+    p.add_argument("--org", help="Hub organisation (default: $DFAZOO_HUB_ORG or dfazoo)")
+    p.set_defaults(func=_cmd_publish)
+
+    p = sub.add_parser("plot", help="plot a training run (loss, metrics, alignment)")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_cmd_plot)
+
+    p = sub.add_parser("demo", help="train BP, DFA and shallow side by side on a small task")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from dfazoo.zoo.hub import ModelLoadError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (*USER_ERRORS, ModelLoadError) as err:
+        print(f"dfazoo {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Planetoid citation graphs (Cora, CiteSeer, PubMed) read by PyG from a dfazoo data root.
+
+PyG's ``Planetoid`` writes ``processed/`` beside ``raw/``, and data roots are read-only, so the
+raw files are first copied into a per-source folder of :func:`dfazoo.data.root.cache_dir`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import torch
+from torch_geometric.data import Data
+from torch_geometric.datasets import Planetoid
+from torch_geometric.transforms import NormalizeFeatures
+
+from dfazoo.data.root import DatasetNotFoundError, cache_dir, data_root, is_offline
+
+PLANETOID_NAMES: dict[str, str] = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
+RAW_SUFFIXES: tuple[str, ...] = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+SOURCE = "https://github.com/kimiyoung/planetoid (via torch_geometric.datasets.Planetoid)"
+
+
+def planetoid_name(dataset: str) -> str:
+    """PyG's spelling of a dataset name given in any case (``cora`` -> ``Cora``)."""
+    key = dataset.lower()
+    if key not in PLANETOID_NAMES:
+        raise ValueError(f"dataset={dataset!r} is not a Planetoid graph; choose one of {sorted(PLANETOID_NAMES)}")
+    return PLANETOID_NAMES[key]
+
+
+def raw_file_names(name: str) -> list[str]:
+    return [f"ind.{name.lower()}.{suffix}" for suffix in RAW_SUFFIXES]
+
+
+def find_raw_dir(root: str | os.PathLike[str] | None, name: str) -> Path | None:
+    """``<root>/planetoid/<Name>/raw`` (or ``<root>/<Name>/raw``) when it holds every raw file."""
+    base = data_root(root)
+    for folder in (base / "planetoid" / name / "raw", base / name / "raw"):
+        if all((folder / f).exists() for f in raw_file_names(name)):
+            return folder
+    return None
+
+
+def load_planetoid(
+    dataset: str,
+    root: str | os.PathLike[str] | None = None,
+    split: str = "public",
+    num_train_per_class: int = 20,
+    split_seed: int = 0,
+) -> Data:
+    """The graph with row-normalised features and train/val/test masks.
+
+    ``split="public"`` is the Planetoid split (20 labelled nodes per class, 500 val, 1000 test);
+    ``split="random"`` draws ``num_train_per_class`` train nodes per class from ``split_seed``
+    (val and test sizes unchanged).
+    """
+    name = planetoid_name(dataset)
+    raw = find_raw_dir(root, name)
+    if raw is None and is_offline():
+        expected = data_root(root) / "planetoid" / name / "raw"
+        raise DatasetNotFoundError(
+            f"{name} not found: expected {', '.join(raw_file_names(name))} in {expected}. "
+            f"Pass --data-root (or set DFAZOO_DATA) to a folder holding planetoid/{name}/raw, or "
+            f"run online to download it from {SOURCE}."
+        )
+    source = str(raw.resolve()) if raw is not None else "download"
+    cache = cache_dir() / "planetoid" / hashlib.sha1(source.encode()).hexdigest()[:12]
+    if raw is not None:
+        target = cache / name / "raw"
+        target.mkdir(parents=True, exist_ok=True)
+        for file in raw_file_names(name):
+            if not (target / file).exists():
+                shutil.copyfile(raw / file, target / file)
+    with torch.random.fork_rng():
+        torch.manual_seed(split_seed)
+        ds = Planetoid(
+            str(cache),
+            name,
+            split=split,
+            num_train_per_class=num_train_per_class,
+            transform=NormalizeFeatures(),
+        )
+        return ds[0]

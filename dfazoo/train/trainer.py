@@ -1,0 +1,361 @@
+"""The one training loop every zoo model goes through."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import random
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from dfazoo.core import measure_alignment
+from dfazoo.train.checkpoint import atomic_save, load_checkpoint, restore_rng_states, rng_states
+from dfazoo.train.distributed import barrier, init_distributed, shard_batch, wrap_model
+from dfazoo.train.optim import build_optimizer, build_scheduler
+from dfazoo.zoo import Recipe, Task, build_model, get_task
+
+CHECKPOINT_VERSION = 1
+
+
+class TrainingDivergedError(RuntimeError):
+    """The training loss became NaN or infinite; the last good checkpoint is left untouched."""
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :meth:`Trainer.fit`; epochs are counted from 1 (``best_epoch`` 3 = after 3 epochs)."""
+
+    best_metric: float | None
+    best_epoch: int | None
+    test_metrics: dict[str, float] = field(default_factory=dict)
+    val_metrics: dict[str, float] = field(default_factory=dict)
+    alignment: dict[str, dict[str, float]] = field(default_factory=dict)
+    wall_time: float = 0.0
+    run_dir: Path = Path(".")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "run_dir": str(self.run_dir)}
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def make_task(recipe: Recipe, data_root: str | None) -> Task:
+    """The task registered as ``recipe.task``, importing ``dfazoo.<domain>.task`` if needed."""
+    try:
+        task_cls = get_task(recipe.task)
+    except KeyError:
+        importlib.import_module(f"dfazoo.{recipe.domain}.task")
+        task_cls = get_task(recipe.task)
+    return task_cls(recipe, data_root)
+
+
+def move_to(batch: Any, device: torch.device) -> Any:
+    if device.type == "cpu":
+        return batch
+    if isinstance(batch, torch.Tensor) or hasattr(batch, "to"):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: move_to(v, device) for k, v in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(move_to(v, device) for v in batch)
+    return batch
+
+
+class Trainer:
+    """Train ``recipe`` into ``run_dir``: metrics.jsonl, last.pt (resumable), best.pt, result.json.
+
+    Args:
+        model: built from the recipe (after seeding with ``recipe.seed``) when None.
+        task: ``get_task(recipe.task)(recipe, data_root)`` when None. A task may declare
+            ``splits`` (e.g. ``("train", "test")``); without ``"val"`` the model is selected on
+            ``"train"``, without ``"test"`` no test metrics are reported.
+        align_every: measure DFA alignment every that many epochs (logged beside the loss).
+        resume: continue from ``run_dir/last.pt`` if it exists (bit-exact continuation).
+        max_epochs: stop after that many epochs in total (the schedule still spans
+            ``recipe.epochs``), so a long run can be trained in chunks with ``resume=True``.
+    """
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        run_dir: str | Path,
+        data_root: str | None = None,
+        model: torch.nn.Module | None = None,
+        task: Task | None = None,
+        progress: bool = True,
+        align_every: int | None = None,
+        resume: bool = False,
+        max_epochs: int | None = None,
+    ) -> None:
+        self.recipe = recipe
+        self.run_dir = Path(run_dir)
+        self.progress, self.align_every, self.resume = progress, align_every, resume
+        self.epochs = recipe.epochs if max_epochs is None else min(recipe.epochs, max_epochs)
+        self.dist = init_distributed()
+        seed_everything(recipe.seed)
+        self.model = (model if model is not None else build_model(recipe)).to(self.dist.device)
+        self.task = task if task is not None else make_task(recipe, data_root)
+        self.generator = torch.Generator().manual_seed(recipe.seed)
+        self.optimizer = build_optimizer(self.model, recipe.optimizer)
+        self.scheduler, self.interval = build_scheduler(
+            self.optimizer,
+            recipe.scheduler,
+            epochs=recipe.epochs,
+            steps_per_epoch=self._steps_per_epoch() if recipe.scheduler else None,
+            higher_is_better=recipe.higher_is_better,
+        )
+        splits = getattr(self.task, "splits", None)
+        self.eval_split = "val" if splits is None or "val" in splits else "train"
+        self.has_test = splits is None or "test" in splits
+        self.epoch = self.step = 0
+        self.elapsed = 0.0
+        self.best_metric: float | None = None
+        self.best_epoch: int | None = None
+        self.best_val: dict[str, float] = {}
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / "last.pt"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.run_dir / "metrics.jsonl"
+
+    def fit(self) -> TrainResult:
+        """Train up to the epoch budget, then reload the best weights and evaluate test."""
+        self._start()
+        started = time.perf_counter() - self.elapsed
+        net = wrap_model(self.model, self.dist)
+        bar = tqdm(
+            range(self.epoch, self.epochs),
+            initial=self.epoch,
+            total=self.epochs,
+            desc=self.recipe.model_id,
+            disable=not (self.progress and self.dist.is_main),
+        )
+        for epoch in bar:
+            loss = self._train_epoch(net, epoch)
+            self.epoch = epoch + 1
+            record: dict[str, Any] = {
+                "epoch": self.epoch,
+                "step": self.step,
+                "loss": loss,
+                "lr": self.optimizer.param_groups[0]["lr"],
+            }
+            if self.epoch % self.recipe.eval_every == 0 or self.epoch == self.recipe.epochs:
+                record[self.eval_split] = metrics = self._evaluate(self.eval_split)
+                self._update_best(metrics)
+                if self._plateau:
+                    self.scheduler.step(metrics[self.recipe.metric])
+            if self.scheduler is not None and self.interval == "epoch" and not self._plateau:
+                self.scheduler.step()
+            if self.align_every and self.epoch % self.align_every == 0:
+                record["alignment"] = self._alignment()
+            self.elapsed = record["time"] = time.perf_counter() - started
+            self._save_checkpoint()
+            self._log(record)
+            best = self.best_metric if self.best_metric is not None else math.nan
+            bar.set_postfix({"loss": f"{loss:.4g}", self.recipe.metric: f"{best:.4g}"})
+        bar.close()
+        if self.best_state is None:
+            self._update_best(self._evaluate(self.eval_split))
+            self._save_checkpoint()
+        return self._finish(time.perf_counter() - started)
+
+    @property
+    def _plateau(self) -> bool:
+        return isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+
+    def _steps_per_epoch(self) -> int | None:
+        try:
+            return len(self.task.train_batches(0, torch.Generator().manual_seed(0)))  # type: ignore[arg-type]
+        except TypeError:
+            return None
+
+    def _start(self) -> None:
+        if self.resume and self.checkpoint_path.exists():
+            self._load_checkpoint()
+            if self.dist.is_main and self.metrics_path.exists():
+                lines = self.metrics_path.read_text().splitlines()
+                kept = [ln for ln in lines if json.loads(ln).get("epoch", math.inf) <= self.epoch]
+                self.metrics_path.write_text("".join(ln + "\n" for ln in kept))
+        elif self.dist.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self.metrics_path.write_text("")
+            (self.run_dir / "recipe.json").write_text(json.dumps(self.recipe.to_dict(), indent=2) + "\n")
+        barrier(self.dist)
+
+    def _train_epoch(self, net: torch.nn.Module, epoch: int) -> float:
+        net.train()
+        batches = self.task.train_batches(epoch, self.generator)
+        bar = tqdm(
+            batches,
+            total=len(batches) if hasattr(batches, "__len__") else None,  # type: ignore[arg-type]
+            desc=f"epoch {epoch + 1}/{self.epochs}",
+            leave=False,
+            disable=not (self.progress and self.dist.is_main),
+        )
+        total, count = 0.0, 0
+        for batch in bar:
+            batch = shard_batch(move_to(batch, self.dist.device), self.dist.rank, self.dist.world_size)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.task.loss(net, batch)
+            value = self._global_value(loss)
+            if not math.isfinite(value):
+                bar.close()
+                kept = (
+                    f"The last good checkpoint {self.checkpoint_path} is kept."
+                    if self.epoch
+                    else "No checkpoint was written yet."
+                )
+                raise TrainingDivergedError(
+                    f"{self.recipe.model_id}: training loss became {value} at epoch {epoch + 1}, step "
+                    f"{self.step + 1} (lr {self.optimizer.param_groups[0]['lr']:g}). {kept} Lower the "
+                    f"recipe's optimizer lr (e.g. by 10x) or set grad_clip, then train again."
+                )
+            loss.backward()
+            if self.recipe.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.recipe.grad_clip)
+            self.optimizer.step()
+            self.step += 1
+            if self.scheduler is not None and self.interval == "step":
+                self.scheduler.step()
+            total, count = total + value, count + 1
+            bar.set_postfix(loss=f"{total / count:.4g}")
+        return total / max(count, 1)
+
+    def _global_value(self, loss: torch.Tensor) -> float:
+        """The loss averaged over ranks, so every rank sees the same NaN check."""
+        value = loss.detach().float()
+        if self.dist.enabled:
+            value = value.clone()
+            torch.distributed.all_reduce(value)
+            value /= self.dist.world_size
+        return value.item()
+
+    def _evaluate(self, split: str) -> dict[str, float]:
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                metrics = self.task.evaluate(self.model, split)
+        except (KeyError, ValueError) as err:
+            if split != "val" or getattr(self.task, "splits", None) is not None:
+                raise
+            warnings.warn(
+                f"{type(self.task).__name__} has no 'val' split ({err}); selecting on 'train'. "
+                f"Declare `splits` on the task to silence this.",
+                stacklevel=2,
+            )
+            self.eval_split = "train"
+            return self._evaluate("train")
+        finally:
+            self.model.train(was_training)
+        if self.recipe.metric not in metrics:
+            raise KeyError(
+                f"{type(self.task).__name__}.evaluate returned {sorted(metrics)} but the recipe "
+                f"{self.recipe.model_id} selects on metric {self.recipe.metric!r}"
+            )
+        return {k: float(v) for k, v in metrics.items()}
+
+    def _update_best(self, metrics: dict[str, float]) -> None:
+        value = metrics[self.recipe.metric]
+        if math.isnan(value):
+            return
+        better = self.best_metric is None or (
+            value > self.best_metric if self.recipe.higher_is_better else value < self.best_metric
+        )
+        if not better:
+            return
+        self.best_metric, self.best_epoch, self.best_val = value, self.epoch, metrics
+        self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        if self.dist.is_main:
+            atomic_save(self.best_state, self.run_dir / "best.pt")
+
+    def _alignment(self) -> dict[str, dict[str, float]]:
+        if not hasattr(self.model, "_engine"):
+            return {}
+        try:
+            inputs, targets, loss_fn = self.task.alignment_batch()
+        except NotImplementedError:
+            return {}
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            device = self.dist.device
+            return measure_alignment(self.model, move_to(inputs, device), move_to(targets, device), loss_fn)
+        finally:
+            self.model.train(was_training)
+
+    def _save_checkpoint(self) -> None:
+        if self.dist.is_main:
+            state = {
+                "version": CHECKPOINT_VERSION,
+                "model_id": self.recipe.model_id,
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+                "rng": rng_states(self.generator),
+                "epoch": self.epoch,
+                "step": self.step,
+                "elapsed": self.elapsed,
+                "eval_split": self.eval_split,
+                "best_metric": self.best_metric,
+                "best_epoch": self.best_epoch,
+                "best_val": self.best_val,
+                "best_model": self.best_state,
+            }
+            atomic_save(state, self.checkpoint_path)
+        barrier(self.dist)
+
+    def _load_checkpoint(self) -> None:
+        state = load_checkpoint(self.checkpoint_path)
+        if state.get("model_id") != self.recipe.model_id:
+            raise ValueError(
+                f"{self.checkpoint_path} belongs to {state.get('model_id')!r}, not {self.recipe.model_id!r}; "
+                f"use another run_dir or resume=False"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state["scheduler"] is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        restore_rng_states(state["rng"], self.generator)
+        self.epoch, self.step, self.elapsed = state["epoch"], state["step"], state["elapsed"]
+        self.eval_split = state["eval_split"]
+        self.best_metric, self.best_epoch = state["best_metric"], state["best_epoch"]
+        self.best_val, self.best_state = state["best_val"], state["best_model"]
+
+    def _log(self, record: dict[str, Any]) -> None:
+        if self.dist.is_main:
+            with self.metrics_path.open("a") as f:
+                f.write(json.dumps(record) + "\n")
+
+    def _finish(self, wall_time: float) -> TrainResult:
+        assert self.best_state is not None
+        self.model.load_state_dict(self.best_state)
+        test = self._evaluate("test") if self.has_test else {}
+        result = TrainResult(
+            best_metric=self.best_metric,
+            best_epoch=self.best_epoch,
+            test_metrics=test,
+            val_metrics=self.best_val,
+            alignment=self._alignment(),
+            wall_time=wall_time,
+            run_dir=self.run_dir,
+        )
+        if self.dist.is_main:
+            (self.run_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        return result

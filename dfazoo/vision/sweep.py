@@ -1,0 +1,82 @@
+"""Resumable experiment cells for the vision eval scripts: train one recipe, cache its result JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+from pathlib import Path
+from typing import Any
+
+from dfazoo.data.root import cache_dir
+from dfazoo.train import Trainer, TrainingDivergedError
+from dfazoo.zoo.recipe import Recipe
+
+
+def runs_dir() -> Path:
+    """Where the cells' checkpoints go (a cache, never the repository)."""
+    return cache_dir().parent / "runs" / "vision"
+
+
+def run_cell(recipe: Recipe, result_file: Path, data_root: str | None = None, tag: str = "") -> dict[str, Any]:
+    """Train ``recipe`` with the Trainer (resuming an interrupted run) unless ``result_file`` exists.
+
+    The cell records val/test/train accuracy (%) of the best-val checkpoint, its alignment on the
+    task's 128-sample batch, and the budget. A diverged run is recorded as such, not retried.
+    """
+    if result_file.exists():
+        return json.loads(result_file.read_text())
+    run_dir = runs_dir() / (tag or result_file.parent.name) / result_file.stem
+    trainer = Trainer(recipe, run_dir, data_root=data_root, progress=False, resume=True)
+    cell: dict[str, Any] = {"model_id": recipe.model_id, "recipe": recipe.to_dict(), "epochs": recipe.epochs}
+    try:
+        result = trainer.fit()
+    except TrainingDivergedError as err:
+        cell.update(diverged=True, error=str(err))
+    else:
+        cell.update(
+            diverged=False,
+            val_accuracy=result.best_metric,
+            best_epoch=result.best_epoch,
+            test_accuracy=result.test_metrics["accuracy"],
+            train_accuracy=trainer.task.evaluate(trainer.model, "train")["accuracy"],
+            alignment=result.alignment,
+            wall_time=result.wall_time,
+        )
+    cell["data_notes"] = getattr(trainer.task, "data_notes", "")
+    result_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = result_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cell, indent=2) + "\n")
+    os.replace(tmp, result_file)
+    return cell
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and population std (0 for one value); NaN for no values."""
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), statistics.pstdev(values) if len(values) > 1 else 0.0
+
+
+def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """Seeds of one row: accuracy mean/std and per-point alignment (mean of the per-run means/stds)."""
+    ok = [c for c in cells if not c.get("diverged")]
+    summary: dict[str, Any] = {"runs": len(cells), "diverged": len(cells) - len(ok)}
+    for key in ("test_accuracy", "train_accuracy", "val_accuracy"):
+        summary[key] = mean_std([c[key] for c in ok])
+    points = list(ok[0]["alignment"]) if ok else []
+    summary["alignment"] = {
+        p: {
+            "mean": statistics.fmean(c["alignment"][p]["mean"] for c in ok),
+            "std": statistics.fmean(c["alignment"][p]["std"] for c in ok),
+        }
+        for p in points
+    }
+    return summary
+
+
+def fmt(value: float, std: float | None = None, digits: int = 2) -> str:
+    if value is None or math.isnan(value):
+        return "n/a"
+    return f"{value:.{digits}f}" if std is None else f"{value:.{digits}f} ± {std:.{digits}f}"

@@ -1,0 +1,349 @@
+"""Model cards and the zoo table, generated from recipes and measured results only.
+
+Measured results live in ``eval/results/zoo/<id>.json`` (written by ``scripts/train_zoo.py``);
+nothing here is typed by hand. The card's YAML front matter (``model-index``) is built with
+``huggingface_hub.ModelCardData`` so the Hub parses it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from dfazoo.core import METHODS
+from dfazoo.zoo.hub import CARD_NAME, cards_dir, zoo_root
+from dfazoo.zoo.recipe import Recipe
+from dfazoo.zoo.registry import UnknownModelError, get_recipe
+
+TABLE_START, TABLE_END = "<!-- zoo-table -->", "<!-- /zoo-table -->"
+TASK_TYPES = {
+    "vision": "image-classification",
+    "graph": "graph-ml",
+    "nlp": "text-generation",
+    "nerf": "image-to-3d",
+    "recsys": "tabular-classification",
+}
+
+CITATIONS = """\
+```bibtex
+@article{launay2019principled,
+  title   = {Principled Training of Neural Networks with Direct Feedback Alignment},
+  author  = {Launay, Julien and Poli, Iacopo and Krzakala, Florent},
+  journal = {arXiv preprint arXiv:1906.04554},
+  year    = {2019}
+}
+
+@inproceedings{launay2020dfa,
+  title     = {Direct Feedback Alignment Scales to Modern Deep Learning Tasks and Architectures},
+  author    = {Launay, Julien and Poli, Iacopo and Boniface, Fran{\\c{c}}ois and Krzakala, Florent},
+  booktitle = {Advances in Neural Information Processing Systems (NeurIPS)},
+  year      = {2020},
+  note      = {arXiv:2006.12878}
+}
+```"""
+
+
+def results_dir() -> Path:
+    return zoo_root() / "eval" / "results" / "zoo"
+
+
+def read_results(model_id: str, folder: Path | None = None) -> dict[str, Any] | None:
+    """The measured results of ``model_id``, or None when it has not been trained yet."""
+    path = (folder or results_dir()) / f"{model_id}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def counterpart_ids(recipe: Recipe, method: str) -> list[str]:
+    """Candidate ids of the same model trained with ``method``: the method swapped in the id,
+    with and without the placement suffix."""
+    parts = recipe.model_id.split("-")
+    if recipe.method not in parts:
+        return []
+    i = len(parts) - 1 - parts[::-1].index(recipe.method)
+    swapped = [*parts[:i], method, *parts[i + 1 :]]
+    candidates = ["-".join(swapped)]
+    if recipe.placement and swapped[-1] == recipe.placement:
+        candidates.append("-".join(swapped[:-1]))
+    return candidates
+
+
+def counterpart_results(recipe: Recipe, folder: Path | None = None) -> dict[str, dict[str, Any] | None]:
+    """{method: results or None} of the same model trained with each other method."""
+    found: dict[str, dict[str, Any] | None] = {}
+    for method in METHODS:
+        if method == recipe.method:
+            continue
+        found[method] = None
+        for candidate in counterpart_ids(recipe, method):
+            results = read_results(candidate, folder)
+            if results is not None:
+                found[method] = results
+                break
+    return found
+
+
+def _fmt(value: float | None, std: float | None = None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:.4g}"
+    return f"{text} ± {std:.2g}" if std else text
+
+
+def _card_data(recipe: Recipe, results: dict[str, Any]) -> ModelCardData:
+    eval_results = [
+        EvalResult(
+            task_type=TASK_TYPES.get(recipe.domain, recipe.domain),
+            dataset_type=recipe.dataset,
+            dataset_name=recipe.dataset,
+            dataset_split="test",
+            metric_type=recipe.metric,
+            metric_value=results["value"],
+        )
+    ]
+    return ModelCardData(
+        library_name="dfazoo",
+        license="mit",
+        tags=["dfazoo", "direct-feedback-alignment", recipe.domain, recipe.method, recipe.arch],
+        datasets=[recipe.dataset],
+        metrics=[recipe.metric],
+        model_name=recipe.model_id,
+        eval_results=eval_results,
+    )
+
+
+def _results_section(recipe: Recipe, results: dict[str, Any], folder: Path | None) -> str:
+    counterparts = counterpart_results(recipe, folder)
+    direction = "higher" if recipe.higher_is_better else "lower"
+    rows = [
+        f"| this model ({recipe.method}) | {_fmt(results['value'], results.get('std'))} | "
+        f"{len(results.get('seeds', [results.get('seed')]))} |"
+    ]
+    for method, other in counterparts.items():
+        if other is None:
+            rows.append(f"| {method} counterpart | not trained yet | — |")
+        else:
+            seeds = len(other.get("seeds", [other.get("seed")]))
+            rows.append(
+                f"| {method} counterpart (`{other['model_id']}`) | {_fmt(other['value'], other.get('std'))} "
+                f"| {seeds} |"
+            )
+    paper = _fmt(recipe.paper_value) if recipe.paper_value is not None else "—"
+    rows.append(f"| paper ({recipe.paper_ref or 'no reference'}) | {paper} | — |")
+    return "\n".join(
+        [
+            f"{results.get('split', 'test').capitalize()}-split **{recipe.metric}** ({direction} is better), "
+            "measured at the checkpoint with the "
+            f"best validation {recipe.metric} (epoch {results.get('best_epoch', '?')}). "
+            "Paper numbers come from full-scale GPU runs; ours from a CPU-sized budget.",
+            "",
+            f"| model | test {recipe.metric} | seeds |",
+            "|---|---|---|",
+            *rows,
+        ]
+    )
+
+
+def _alignment_section(results: dict[str, Any]) -> str:
+    alignment = results.get("alignment") or {}
+    if not alignment:
+        return "No alignment was measured for this model (no active feedback point)."
+    rows = [f"| `{name}` | {a['mean']:.3f} | {a['std']:.3f} |" for name, a in alignment.items()]
+    return "\n".join(
+        [
+            "Cosine between the DFA signal B_i e and the backpropagated gradient at each feedback "
+            "point (principled paper, eq. 6), on one batch, with the released weights.",
+            "",
+            "| point | mean | std |",
+            "|---|---|---|",
+            *rows,
+        ]
+    )
+
+
+def _usage_section(recipe: Recipe, results: dict[str, Any]) -> str:
+    mid = recipe.model_id
+    if results.get("head_replaceable"):
+        finetune_intro = (
+            "Fine-tune: put a new head on it (its feedback matrix is redrawn from the same seed for "
+            "the new output size) and keep training with DFA or BP:"
+        )
+        load = (
+            f'model = replace_head(dfazoo.from_pretrained("{mid}"), '
+            f"num_outputs={results.get('error_size', 1)}).train()  # your number of outputs"
+        )
+        imports = "from dfazoo.zoo.finetune import replace_head\n"
+    else:
+        finetune_intro = "Fine-tune: keep training it with DFA or BP:"
+        load = f'model = dfazoo.from_pretrained("{mid}").train()'
+        imports = ""
+    return f"""```python
+import dfazoo
+
+model = dfazoo.from_pretrained("{mid}")  # or a local folder, or a Hub repo "owner/name"
+print(model.method, list(model.feedback_points()))
+```
+
+Re-measure the test {recipe.metric} (needs the dataset under `--data-root` / `$DFAZOO_DATA`):
+
+```python
+from dfazoo.zoo.evaluate import evaluate_model
+
+print(evaluate_model("{mid}"))
+```
+
+{finetune_intro}
+
+```python
+import torch
+
+import dfazoo
+from dfazoo.train.trainer import make_task
+from dfazoo.zoo import get_recipe
+{imports}
+recipe = get_recipe("{mid}")
+task = make_task(recipe, data_root=None)  # the recipe's data; use your own batches and loss here
+{load}
+model.set_method("dfa")  # or "bp"
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+for step, batch in enumerate(task.train_batches(0, torch.Generator().manual_seed(0))):
+    optimizer.zero_grad()
+    task.loss(model, batch).backward()
+    optimizer.step()
+    if step == 2:
+        break
+print(dfazoo.measure_alignment(model, *task.alignment_batch()))
+```"""
+
+
+def render_card(recipe: Recipe, results: dict[str, Any], results_folder: Path | None = None) -> str:
+    """The README.md of one zoo model, from its recipe and measured results."""
+    config = results.get("config", {})
+    feedback_init = config.get("feedback_init", recipe.arch_config.get("feedback_init", "principled"))
+    command = results.get("command", f"python scripts/train_zoo.py {recipe.model_id}")
+    placement = recipe.placement or "all hidden layers (macro)"
+    body = f"""
+# {recipe.model_id}
+
+{recipe.description or f"A {recipe.arch} trained on {recipe.dataset}."}
+Part of [dfazoo](https://github.com/dfazoo/dfazoo), the model zoo for networks trained with
+Direct Feedback Alignment (DFA).
+
+## Training method
+
+- method: **{recipe.method}** ({_method_text(recipe.method)})
+- feedback placement: {placement}
+- feedback matrix: one shared matrix, init `{feedback_init}`, seed {recipe.seed}, error reduction
+  `{config.get("error_reduction", recipe.arch_config.get("error_reduction", "mean"))}`
+- optimizer: `{json.dumps(recipe.optimizer)}`, scheduler: `{json.dumps(recipe.scheduler)}`,
+  {recipe.epochs} epochs, batch size {recipe.batch_size}, gradient clip {recipe.grad_clip}
+- architecture: `{recipe.arch}` with `{json.dumps(recipe.arch_config)}`
+- wall time: {results.get("wall_time", 0):.0f} s on CPU (all seeds)
+
+## Data
+
+Dataset **{recipe.dataset}**, task `{recipe.task}` with `{json.dumps(recipe.task_config)}`.
+{recipe.data_notes or "No provenance caveats recorded."}
+
+## Results
+
+{_results_section(recipe, results, results_folder)}
+
+## Alignment at release
+
+{_alignment_section(results)}
+
+## How to use
+
+{_usage_section(recipe, results)}
+
+## How to reproduce
+
+```bash
+{command}
+dfazoo eval {recipe.model_id}
+```
+
+## Limitations
+
+Trained at CPU scale, with a budget far smaller than the papers'; numbers are not directly
+comparable to the paper's. DFA gives each hidden layer a random projection of the output error
+instead of its true gradient: it trains these layers close to, not as well as, backpropagation,
+and layers that do not align (e.g. convolutions) stay close to their random init.
+{recipe.notes}
+
+## Citation
+
+{CITATIONS}
+"""
+    card = ModelCard(f"---\n{_card_data(recipe, results).to_yaml()}\n---\n{body}")
+    return str(card)
+
+
+def _method_text(method: str) -> str:
+    return {
+        "dfa": "every hidden layer learns from a fixed random projection of the output error",
+        "bp": "backpropagation baseline, same architecture and budget",
+        "shallow": "only the top layer is trained, the hidden layers stay at their random init",
+    }.get(method, method)
+
+
+def write_card(model_id: str, folder: Path | None = None, results_folder: Path | None = None) -> Path:
+    """(Re)generate ``<folder or model_cards/<id>>/README.md`` from the recipe and results."""
+    recipe = get_recipe(model_id)
+    results = read_results(model_id, results_folder)
+    if results is None:
+        where = (results_folder or results_dir()) / f"{model_id}.json"
+        raise FileNotFoundError(
+            f"no measured results at {where}; run `python scripts/train_zoo.py {model_id}`"
+        )
+    target = (folder or cards_dir() / model_id) / CARD_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_card(recipe, results, results_folder))
+    return target
+
+
+def card_value(folder: Path) -> float | None:
+    """The metric value stated in a card's ``model-index`` (None when there is no card)."""
+    path = Path(folder) / CARD_NAME
+    if not path.exists():
+        return None
+    results = ModelCard.load(path).data.eval_results or []
+    return float(results[0].metric_value) if results else None
+
+
+def zoo_table(folder: Path | None = None, results_folder: Path | None = None) -> str:
+    """A markdown table of every card folder present, from the measured results."""
+    folder = folder or cards_dir()
+    rows = []
+    for card in sorted(p for p in folder.glob("*") if (p / CARD_NAME).exists()):
+        results = read_results(card.name, results_folder)
+        if results is None:
+            continue
+        try:
+            recipe = get_recipe(card.name)
+        except UnknownModelError:
+            continue
+        others = {**counterpart_results(recipe, results_folder), recipe.method: results}
+        cells = [_fmt(others[m]["value"]) if others[m] else "—" for m in ("bp", "shallow")]
+        value = _fmt(results["value"], results.get("std"))
+        rows.append(
+            f"| `{card.name}` | {recipe.domain} | {recipe.metric} | {value} "
+            f"| {' | '.join(cells)} | {_fmt(recipe.paper_value)} |"
+        )
+    header = "| model | domain | metric | value | BP | shallow | paper |\n|---|---|---|---|---|---|---|"
+    return "\n".join([header, *rows]) if rows else header + "\n| (no trained model yet) | | | | | | |"
+
+
+def update_readme_table(readme: Path, folder: Path | None = None, results_folder: Path | None = None) -> bool:
+    """Replace the text between the zoo-table markers of ``readme``; False when it has none."""
+    text = readme.read_text()
+    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
+    if not pattern.search(text):
+        return False
+    table = zoo_table(folder, results_folder)
+    readme.write_text(pattern.sub(lambda _: f"{TABLE_START}\n{table}\n{TABLE_END}", text))
+    return True

@@ -1,0 +1,51 @@
+"""Re-measure a released model's metric on its test split and compare with its card."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from dfazoo.train.trainer import make_task
+from dfazoo.zoo.cards import card_value
+from dfazoo.zoo.hub import load_folder, read_config, resolve_folder
+from dfazoo.zoo.recipe import Recipe
+from dfazoo.zoo.registry import get_recipe
+
+
+def evaluate_model(
+    id_or_path: str | os.PathLike[str],
+    data_root: str | None = None,
+    *,
+    org: str | None = None,
+    revision: str | None = None,
+) -> dict[str, Any]:
+    """``{"model", "dataset", "metric", "value", "card_value"}`` for a zoo id, folder or Hub repo.
+
+    Measured on the test split (the val split for a task without one). The recipe is found
+    from the folder's ``config.json`` (``model_id``), else from its folder name.
+    """
+    folder = resolve_folder(id_or_path, org=org, revision=revision)
+    model_id = read_config(folder).get("model_id") or folder.name
+    recipe = get_recipe(model_id)
+    model = load_folder(folder)
+    task = make_task(recipe, data_root)
+    splits = getattr(task, "splits", None)
+    metrics = task.evaluate(model, "test" if splits is None or "test" in splits else "val")
+    if recipe.metric not in metrics:
+        raise KeyError(
+            f"task {recipe.task!r} reported {sorted(metrics)}, not the recipe metric {recipe.metric!r}"
+        )
+    return {
+        "model": recipe.model_id,
+        "dataset": recipe.dataset,
+        "metric": recipe.metric,
+        "value": float(metrics[recipe.metric]),
+        "card_value": card_value(folder),
+    }
+
+
+def matches_card(result: dict[str, Any], recipe: Recipe) -> bool:
+    """True when the re-measured value is within the recipe's tolerance of the card's value."""
+    if result["card_value"] is None:
+        return False
+    return abs(result["value"] - result["card_value"]) <= recipe.tolerance

@@ -1,0 +1,134 @@
+"""The dfazoo command line: every subcommand, its --help, and one-line errors with exit 2."""
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from dfazoo import cli
+from dfazoo.zoo import registry
+from dfazoo.zoo.cards import read_results
+from dfazoo.zoo.publish import train_and_release
+
+SUBCOMMANDS = ("list", "info", "eval", "train", "align", "publish", "plot", "demo")
+
+
+@pytest.fixture
+def zoo(tmp_path, monkeypatch):
+    """A zoo in tmp_path with mlp-digits-dfa released after 2 epochs."""
+    monkeypatch.setenv("DFAZOO_ZOO_DIR", str(tmp_path))
+    for method in ("dfa", "bp"):
+        recipe = registry.get_recipe(f"mlp-digits-{method}")
+        monkeypatch.setitem(registry._RECIPES, recipe.model_id, dataclasses.replace(recipe, epochs=2))
+    torch.set_num_threads(1)
+    train_and_release("mlp-digits-dfa", progress=False)
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"usage: dfazoo {command}" in capsys.readouterr().out
+
+
+def test_console_script_entry_point():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from dfazoo.cli import main; sys.exit(main(['list', 'mlp-digits-*']))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.split()[0] == "mlp-digits-bp"
+
+
+def test_list_filters(capsys):
+    code, out, _ = run(capsys, "list", "--domain", "vision", "--method", "dfa", "mlp*")
+    ids = [line.split()[0] for line in out.splitlines()]
+    assert code == 0 and "mlp-digits-dfa" in ids
+    assert all(i.endswith("-dfa") and i.startswith("mlp") for i in ids)
+    assert run(capsys, "list", "no-such-*")[0] == 1
+
+
+def test_info_eval_align_on_a_released_model(zoo, capsys):
+    code, out, _ = run(capsys, "info", "mlp-digits-dfa")
+    info = json.loads(out)
+    assert code == 0 and info["recipe"]["model_id"] == "mlp-digits-dfa"
+    assert info["results"]["value"] == read_results("mlp-digits-dfa")["value"]
+
+    code, out, _ = run(capsys, "eval", "mlp-digits-dfa", "--json")
+    result = json.loads(out)
+    assert code == 0
+    assert set(result) == {"model", "dataset", "metric", "value", "card_value"}
+    assert result["value"] == pytest.approx(result["card_value"])
+
+    code, out, _ = run(capsys, "eval", "mlp-digits-dfa")
+    assert code == 0 and "matches the card" in out
+
+    code, out, _ = run(capsys, "align", "mlp-digits-dfa")
+    assert code == 0 and "body.3" in out and "mean" in out
+
+    code, out, _ = run(capsys, "list", "--table")
+    assert "`mlp-digits-dfa`" in out
+
+    code, out, _ = run(capsys, "publish", "--dry-run", "--org", "myorg")
+    assert code == 0 and "-> myorg/mlp-digits-dfa" in out
+
+
+def test_eval_exits_1_when_the_card_disagrees(zoo, capsys):
+    readme = zoo / "model_cards" / "mlp-digits-dfa" / "README.md"
+    value = read_results("mlp-digits-dfa")["value"]
+    readme.write_text(readme.read_text().replace(f"value: {value}", "value: 1.5", 1))
+    code, out, _ = run(capsys, "eval", "mlp-digits-dfa", "--json")
+    assert code == 1 and json.loads(out)["card_value"] == 1.5
+
+
+def test_train_then_plot(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    code, out, _ = run(
+        capsys, "train", "mlp-digits-dfa", "--method", "bp", "--epochs", "1", "--run-dir", str(run_dir)
+    )
+    assert code == 0 and json.loads(out)["best_epoch"] == 1
+    assert json.loads((run_dir / "recipe.json").read_text())["method"] == "bp"
+    code, out, _ = run(capsys, "plot", str(run_dir))
+    assert code == 0 and all(p.endswith(".png") for p in out.split())
+
+
+def test_demo_is_wired(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(
+        "dfazoo.demo.run_demo", lambda epochs=None, seed=0: calls.append((epochs, seed)) or {}
+    )
+    assert run(capsys, "demo", "--epochs", "2", "--seed", "3")[0] == 0
+    assert calls == [(2, 3)]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["eval", "mlp-digit-dfa"], "Did you mean mlp-digits-dfa"),
+        (["info", "nope"], "unknown model id 'nope'"),
+        (["eval", "someorg/absent"], "HF_HUB_OFFLINE is set"),
+        (["eval", "./no/such/folder"], "does not exist"),
+        (["train", "mlp3x800-mnist-dfa", "--data-root", "{tmp}", "--epochs", "1"], "mnist not found"),
+        (["plot", "{tmp}/absent"], "does not exist"),
+    ],
+)
+def test_errors_are_one_line_with_exit_2(argv, message, tmp_path, capsys):
+    code, _, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
+    assert code == 2
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err

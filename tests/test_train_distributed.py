@@ -1,0 +1,89 @@
+"""DDP: two gloo ranks on 127.0.0.1 train exactly like one process on the combined batch."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import namedtuple
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from dfazoo.train.checkpoint import load_checkpoint
+from dfazoo.train.distributed import DistInfo, init_distributed, shard_batch, wrap_model
+
+
+def test_shard_batch_splits_every_tensor_along_the_first_dim():
+    pair = namedtuple("Pair", "x y")
+    batch = {
+        "x": torch.arange(10).reshape(5, 2),
+        "pair": pair(torch.arange(5), "label"),
+        "scale": torch.tensor(2.0),
+    }
+    first, second = shard_batch(batch, 0, 2), shard_batch(batch, 1, 2)
+    assert torch.equal(torch.cat([first["x"], second["x"]]), batch["x"])
+    assert first["pair"].x.tolist() == [0, 1, 2] and second["pair"].x.tolist() == [3, 4]
+    assert first["pair"].y == "label" and first["scale"] is batch["scale"]
+    assert shard_batch(batch, 0, 1) is batch
+
+
+def test_single_process_leaves_the_model_unwrapped():
+    model = torch.nn.Linear(2, 2)
+    assert wrap_model(model, DistInfo()) is model
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _train(run_dir, method: str, init_seed: int = 0) -> set[int]:
+    """Train the tiny MLP for one epoch (4 SGD steps of 16 samples); return the batch sizes seen."""
+    from test_train_trainer import SyntheticTask, tiny_recipe
+
+    from dfazoo.train import Trainer
+    from dfazoo.vision import MLP
+
+    arch = {"in_features": 8, "hidden": [16, 16], "out_features": 3}
+    recipe = tiny_recipe(epochs=1, method=method, arch_config=arch)
+    torch.manual_seed(init_seed)  # each rank draws other weights: DDP must broadcast rank 0's
+    model = MLP(**recipe.model_kwargs())
+    task = SyntheticTask(recipe)
+    sizes = set()
+    loss = task.loss
+    task.loss = lambda model, batch: sizes.add(len(batch[0])) or loss(model, batch)
+    Trainer(recipe, run_dir, model=model, task=task, progress=False).fit()
+    return sizes
+
+
+def _rank_main(rank: int, world_size: int, port: int, root: str) -> None:
+    torch.set_num_threads(1)
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        WORLD_SIZE=str(world_size),
+        LOCAL_RANK=str(rank),
+    )
+    try:
+        from dfazoo.vision import MLP
+
+        with pytest.raises(RuntimeError, match="feedback matrix 'feedback.matrix' differs between ranks"):
+            wrap_model(MLP(8, [4], 3, seed=rank), init_distributed())
+        for method in ("dfa", "shallow"):
+            assert _train(os.path.join(root, f"ddp-{method}"), method, init_seed=rank) == {16 // world_size}
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+@pytest.mark.integration
+def test_two_gloo_ranks_match_one_process_on_the_combined_batch(tmp_path):
+    mp.spawn(_rank_main, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    for method in ("dfa", "shallow"):
+        assert _train(tmp_path / f"single-{method}", method) == {16}
+        ddp = load_checkpoint(tmp_path / f"ddp-{method}" / "last.pt")
+        single = load_checkpoint(tmp_path / f"single-{method}" / "last.pt")
+        assert ddp["step"] == single["step"] == 4
+        assert all(torch.allclose(ddp["model"][k], single["model"][k], atol=1e-6) for k in single["model"])

@@ -1,0 +1,136 @@
+"""Save/load of zoo models: local folders, zoo ids, Hub ids and every way loading can fail."""
+
+import json
+import socket
+
+import pytest
+import torch
+from huggingface_hub import constants as hf_constants
+
+import dfazoo
+from dfazoo.vision.mlp import MLP
+from dfazoo.zoo import HubUnavailableError, ModelLoadError, UnknownModelError
+from dfazoo.zoo.hub import CONFIG_NAME, WEIGHTS_NAME, from_pretrained, resolve_folder, save_model
+
+
+def tiny(**kwargs) -> MLP:
+    torch.manual_seed(0)
+    return MLP(6, [5, 4], 3, **kwargs)
+
+
+def assert_same_state(a: torch.nn.Module, b: torch.nn.Module) -> None:
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        assert torch.equal(sa[key], sb[key]), key
+
+
+def test_save_load_roundtrip_keeps_weights_feedback_mask_and_current_method(tmp_path):
+    model = tiny(bottleneck_layer=1, bottleneck_keep=2, seed=7).set_method("bp")
+    save_model(model, tmp_path, model_id="mlp-x-dfa")
+    config = json.loads((tmp_path / CONFIG_NAME).read_text())
+    assert config["architecture"] == "mlp"
+    assert config["dfazoo_version"] == dfazoo.__version__
+    assert config["method"] == "bp" and config["seed"] == 7 and config["model_id"] == "mlp-x-dfa"
+    loaded = dfazoo.from_pretrained(tmp_path)
+    assert isinstance(loaded, MLP) and loaded.method == "bp" and not loaded.training
+    assert_same_state(model, loaded)
+    assert "feedback.matrix" in loaded.state_dict()
+    assert any(k.endswith("mask") for k in loaded.state_dict())
+    x = torch.randn(2, 6)
+    assert torch.equal(model.eval()(x), loaded(x))
+
+
+def test_hub_mixin_save_and_load_still_work(tmp_path):
+    model = tiny()
+    save_model(model, tmp_path / "ours")
+    assert_same_state(model, MLP.from_pretrained(tmp_path / "ours"))
+    model.save_pretrained(tmp_path / "mixin")
+    assert_same_state(model, MLP.from_pretrained(tmp_path / "mixin"))
+    with pytest.raises(ModelLoadError, match="architecture"):
+        from_pretrained(tmp_path / "mixin")
+
+
+def test_zoo_id_resolves_to_local_card_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("DFAZOO_ZOO_DIR", str(tmp_path))
+    model = MLP(64, [128, 128], 10)
+    save_model(model, tmp_path / "model_cards" / "mlp-digits-dfa")
+    assert resolve_folder("mlp-digits-dfa") == tmp_path / "model_cards" / "mlp-digits-dfa"
+    assert_same_state(model, from_pretrained("mlp-digits-dfa"))
+
+
+def test_unknown_id_suggests_close_matches():
+    with pytest.raises(UnknownModelError, match="Did you mean mlp-digits-dfa"):
+        from_pretrained("mlp-digit-dfa")
+
+
+def test_missing_folder_is_named(tmp_path):
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        from_pretrained(tmp_path / "nowhere" / "deeper")
+
+
+def test_folder_without_weights(tmp_path):
+    save_model(tiny(), tmp_path)
+    (tmp_path / WEIGHTS_NAME).unlink()
+    with pytest.raises(ModelLoadError, match="weights are missing"):
+        from_pretrained(tmp_path)
+
+
+def test_folder_without_config(tmp_path):
+    save_model(tiny(), tmp_path)
+    (tmp_path / CONFIG_NAME).unlink()
+    with pytest.raises(ModelLoadError, match="no config.json"):
+        from_pretrained(tmp_path)
+
+
+def test_truncated_weights(tmp_path):
+    save_model(tiny(), tmp_path)
+    data = (tmp_path / WEIGHTS_NAME).read_bytes()
+    (tmp_path / WEIGHTS_NAME).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError, match="corrupted or truncated"):
+        from_pretrained(tmp_path)
+
+
+def test_shape_mismatch_names_the_tensor(tmp_path):
+    save_model(tiny(), tmp_path)
+    config = json.loads((tmp_path / CONFIG_NAME).read_text())
+    config["hidden"] = [5, 9]
+    (tmp_path / CONFIG_NAME).write_text(json.dumps(config))
+    with pytest.raises(ModelLoadError, match=r"size mismatch for body\.4\.weight"):
+        from_pretrained(tmp_path)
+
+
+def test_missing_and_unexpected_keys_are_named(tmp_path):
+    save_model(tiny(bottleneck_layer=1, bottleneck_keep=2), tmp_path)
+    config = json.loads((tmp_path / CONFIG_NAME).read_text())
+    config["bottleneck_layer"] = config["bottleneck_keep"] = None
+    (tmp_path / CONFIG_NAME).write_text(json.dumps(config))
+    with pytest.raises(ModelLoadError, match=r"unexpected keys \[.*'body\.3\.mask'"):
+        from_pretrained(tmp_path)
+    config["batch_norm"] = True
+    (tmp_path / CONFIG_NAME).write_text(json.dumps(config))
+    with pytest.raises(ModelLoadError, match=r"missing keys \[.*running_mean"):
+        from_pretrained(tmp_path)
+
+
+def test_hub_offline_fails_fast_with_reason(tmp_path, monkeypatch):
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(HubUnavailableError, match="HF_HUB_OFFLINE is set"):
+        from_pretrained("someorg/not-cached")
+    # a zoo id without a local card goes to the Hub repo <org>/<id>
+    monkeypatch.setenv("DFAZOO_ZOO_DIR", str(tmp_path))
+    monkeypatch.setenv("DFAZOO_HUB_ORG", "myorg")
+    with pytest.raises(HubUnavailableError, match="'myorg/mlp-digits-dfa'.*HF_HUB_OFFLINE"):
+        from_pretrained("mlp-digits-dfa")
+
+
+def test_hub_unreachable_online(tmp_path, monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(HubUnavailableError, match="unreachable"):
+        from_pretrained("someorg/anything")

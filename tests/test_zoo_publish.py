@@ -1,0 +1,182 @@
+"""Releasing (train -> card folder + results + README), re-evaluation, and Hub publishing."""
+
+import dataclasses
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from unittest import mock
+
+import pytest
+import torch
+from huggingface_hub import constants as hf_constants
+
+import dfazoo
+from dfazoo.zoo import registry
+from dfazoo.zoo.cards import card_value
+from dfazoo.zoo.evaluate import evaluate_model
+from dfazoo.zoo.hub import save_model
+from dfazoo.zoo.publish import card_folders, push_to_hub, train_and_release
+
+
+@pytest.fixture
+def zoo(tmp_path, monkeypatch):
+    """An empty zoo in tmp_path whose digits recipes train for 2 epochs."""
+    monkeypatch.setenv("DFAZOO_ZOO_DIR", str(tmp_path))
+    for method in ("dfa", "bp"):
+        recipe = registry.get_recipe(f"mlp-digits-{method}")
+        monkeypatch.setitem(registry._RECIPES, recipe.model_id, dataclasses.replace(recipe, epochs=2))
+    torch.set_num_threads(1)
+    return tmp_path
+
+
+def test_train_and_release_writes_card_results_and_skips_released(zoo):
+    results = train_and_release("mlp-digits-dfa", progress=False)
+    card = zoo / "model_cards" / "mlp-digits-dfa"
+    assert sorted(p.name for p in card.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    stored = json.loads((zoo / "eval" / "results" / "zoo" / "mlp-digits-dfa.json").read_text())
+    assert stored == json.loads(json.dumps(results))
+    assert stored["value"] == stored["test_metrics"]["accuracy"] and 0 < stored["value"] <= 100
+    assert set(stored["alignment"]) == set(dfazoo.from_pretrained(card).feedback_points())
+    assert stored["command"] == "python scripts/train_zoo.py mlp-digits-dfa"
+    assert stored["seed"] == 0 and stored["best_epoch"] in (1, 2)
+    assert card_value(card) == pytest.approx(stored["value"])
+    assert (zoo / "runs" / "mlp-digits-dfa" / "seed0").is_dir()
+    assert train_and_release("mlp-digits-dfa", progress=False) is None  # already released
+
+    ev = evaluate_model("mlp-digits-dfa")
+    assert ev == {
+        "model": "mlp-digits-dfa",
+        "dataset": "digits",
+        "metric": "accuracy",
+        "value": pytest.approx(stored["value"]),
+        "card_value": pytest.approx(stored["value"]),
+    }
+
+
+def test_counterpart_release_updates_the_dfa_card(zoo):
+    train_and_release("mlp-digits-dfa", progress=False)
+    readme = zoo / "model_cards" / "mlp-digits-dfa" / "README.md"
+    assert "| bp counterpart | not trained yet |" in readme.read_text()
+    bp = train_and_release("mlp-digits-bp", progress=False)
+    assert f"| bp counterpart (`mlp-digits-bp`) | {bp['value']:.4g} |" in readme.read_text()
+
+
+def test_chunked_training_releases_only_when_finished_and_seeds_average(zoo):
+    assert train_and_release("mlp-digits-dfa", max_epochs=1, progress=False) is None
+    assert not (zoo / "model_cards" / "mlp-digits-dfa").exists()
+    results = train_and_release("mlp-digits-dfa", seeds=2, progress=False)
+    assert results["seeds"] == [0, 1] and len(results["per_seed"]) == 2
+    values = [s["value"] for s in results["per_seed"]]
+    assert results["value"] == pytest.approx(sum(values) / 2)
+    assert results["command"].endswith("--seeds 2")
+
+
+def released_card(root, model_id="mlp-digits-dfa"):
+    folder = root / model_id
+    save_model(dfazoo.vision.MLP(64, [128, 128], 10), folder, model_id=model_id)
+    (folder / "README.md").write_text("---\nlibrary_name: dfazoo\n---\n# card\n")
+    return folder
+
+
+def test_push_to_hub_creates_and_uploads_each_card(tmp_path, monkeypatch):
+    a, b = released_card(tmp_path, "mlp-digits-dfa"), released_card(tmp_path, "mlp-digits-bp")
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_TOKEN", "hf_fake_token")
+    with mock.patch("dfazoo.zoo.publish.HfApi") as api_cls:
+        plan = push_to_hub(org="myorg", folder=tmp_path)
+    api = api_cls.return_value
+    assert plan == [("myorg/mlp-digits-bp", b), ("myorg/mlp-digits-dfa", a)]
+    assert [c.args[0] for c in api.create_repo.call_args_list] == [
+        "myorg/mlp-digits-bp",
+        "myorg/mlp-digits-dfa",
+    ]
+    assert all(c.kwargs["exist_ok"] for c in api.create_repo.call_args_list)
+    uploads = [(c.kwargs["repo_id"], c.kwargs["folder_path"]) for c in api.upload_folder.call_args_list]
+    assert uploads == plan
+
+
+def test_push_dry_run_and_errors(tmp_path, monkeypatch):
+    folder = released_card(tmp_path)
+    with mock.patch("dfazoo.zoo.publish.HfApi") as api_cls:
+        assert push_to_hub(["mlp-digits-dfa"], org="o", dry_run=True, folder=tmp_path) == [
+            ("o/mlp-digits-dfa", folder)
+        ]
+        monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
+        with pytest.raises(ConnectionError, match="HF_HUB_OFFLINE"):
+            push_to_hub(folder=tmp_path)
+        monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+        with mock.patch("dfazoo.zoo.publish.get_token", return_value=None):
+            with pytest.raises(PermissionError, match="HF_TOKEN"):
+                push_to_hub(folder=tmp_path)
+    assert not api_cls.return_value.create_repo.called
+    (folder / "README.md").unlink()
+    with pytest.raises(FileNotFoundError, match="lacks README.md"):
+        card_folders(["mlp-digits-dfa"], tmp_path)
+    with pytest.raises(FileNotFoundError, match="no card folder"):
+        card_folders(None, tmp_path / "empty")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def olah_server(tmp_path):
+    """An olah mirror on 127.0.0.1 serving local git repos from tmp_path/mirrors (offline)."""
+    olah = shutil.which("olah-cli") or os.path.join(os.path.dirname(sys.executable), "olah-cli")
+    if not os.path.exists(olah) or shutil.which("git") is None:
+        pytest.skip("olah-cli or git is not installed")
+    port = free_port()
+    config = tmp_path / "olah.toml"
+    config.write_text(
+        f'[basic]\nhost = "127.0.0.1"\nport = {port}\nrepos-path = "{tmp_path / "repos"}"\n'
+        f'mirrors-path = ["{tmp_path / "mirrors"}"]\n[accessibility]\noffline = true\n'
+    )
+    log = open(tmp_path / "olah.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([olah, "-c", str(config)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.skip(f"olah could not start: {(tmp_path / 'olah.log').read_text()[-500:]}")
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}", tmp_path / "mirrors" / "models"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.mark.integration
+def test_download_from_hub_mirror_over_http(tmp_path, monkeypatch, olah_server):
+    endpoint, mirrors = olah_server
+    torch.manual_seed(1)
+    model = dfazoo.vision.MLP(6, [5], 3, seed=4).set_method("bp")
+    repo = mirrors / "myorg" / "tiny-mlp"
+    save_model(model, repo)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "release"], cwd=repo, check=True)
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    loaded = dfazoo.from_pretrained("myorg/tiny-mlp")
+    assert loaded.method == "bp"
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    assert (tmp_path / "cache" / "models--myorg--tiny-mlp").is_dir()
