@@ -5,24 +5,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from dfazoo.data.root import DatasetNotFoundError
+from dfazoo.zoo.hub import ModelLoadError
 from dfazoo.zoo.recipe import Recipe
 from dfazoo.zoo.registry import UnknownModelError, get_recipe, list_models
 
-# Errors a user can fix from the message alone: printed as one line, exit status 2.
-USER_ERRORS = (
-    UnknownModelError,
-    DatasetNotFoundError,
-    FileNotFoundError,
-    PermissionError,
-    ConnectionError,
-    ValueError,
-    KeyError,
-)
+# Errors a user can fix from the message alone: printed as one line, exit status 2 (set
+# DFAZOO_DEBUG=1 to get the traceback instead).
+USER_ERRORS = (UnknownModelError, ModelLoadError, DatasetNotFoundError, OSError, ValueError, KeyError)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -209,13 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from dfazoo.zoo.hub import ModelLoadError
-
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (*USER_ERRORS, ModelLoadError) as err:
-        print(f"dfazoo {args.command}: error: {err}", file=sys.stderr)
+    except USER_ERRORS as err:
+        if os.environ.get("DFAZOO_DEBUG"):
+            raise
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"dfazoo {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -224,3 +224,14 @@ def test_optimizer_param_groups_and_schedulers():
         )
     with pytest.raises(ValueError, match="optimizer 'lion' is unknown"):
         build_optimizer(model, {"name": "lion"})
+
+
+def test_chunk_ending_before_the_first_evaluation_reports_no_metric(tmp_path):
+    recipe = tiny_recipe(eval_every=4)
+    partial = Trainer(recipe, tmp_path, progress=False, max_epochs=1).fit()
+    assert (partial.best_metric, partial.best_epoch, partial.test_metrics) == (None, None, {})
+    trainer = Trainer(recipe, tmp_path, progress=False, resume=True)
+    result = trainer.fit()
+    assert trainer.epoch == 4 and result.best_epoch == 4 and result.test_metrics
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [("val" in r) for r in records] == [False, False, False, True]

@@ -62,7 +62,7 @@ def test_card_front_matter_and_sections(zoo):
     for section in ("Training method", "Data", "Results", "Alignment at release", "How to use"):
         assert f"## {section}" in text
     assert recipe.data_notes in text
-    assert "| this model (dfa) | 91.25 | 1 |" in text
+    assert "| this model (dfa) | 91.25 | 1 seed |" in text
     assert "| bp counterpart | not trained yet |" in text
     assert f"| paper ({recipe.paper_ref}) | 88 |" in text
     assert "| `body.3` | 0.420 | 0.100 |" in text

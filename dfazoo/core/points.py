@@ -138,25 +138,39 @@ class DFAEngine:
             e = e * e.shape[0]
         rows = max(p.size for p in points)
         proj = e @ self.feedback.matrix[:rows].to(e.dtype).T
-        signals = []
+        signals: list[torch.Tensor] = []
+        # Points of equal size and shape get the very same tensor (no extra copies).
+        cache: dict[tuple, torch.Tensor] = {}
         for i, (point, shape) in enumerate(zip(points, shapes)):
-            point_pos = shape[: point.shared_dims]
-            if tuple(point_pos[: len(positions)]) != tuple(positions):
-                raise RuntimeError(
-                    f"feedback point {point.point_name!r} has positions {tuple(point_pos)} that do "
-                    f"not start with the output's positions {tuple(positions)}; check shared_dims"
-                )
-            size = math.prod(shape[point.shared_dims :])
-            if size != point.size:
-                raise RuntimeError(
-                    f"feedback point {point.point_name!r} declared size {point.size} but received "
-                    f"{size} features per position (shape {tuple(shape)})"
-                )
-            sig = proj[:, :size] * self.feedback.scale(size)
-            extra = len(point_pos) - len(positions)
+            dtype = dtypes[i] if dtypes is not None else proj.dtype
+            key = (point.size, point.shared_dims, tuple(shape), dtype)
+            if key not in cache:
+                cache[key] = self._signal(proj, point, shape, positions).to(dtype)
+            signals.append(cache[key])
+        return signals
+
+    def _signal(
+        self, proj: torch.Tensor, point: FeedbackPoint, shape: torch.Size, positions: torch.Size
+    ) -> torch.Tensor:
+        point_pos = shape[: point.shared_dims]
+        if tuple(point_pos[: len(positions)]) != tuple(positions):
+            raise RuntimeError(
+                f"feedback point {point.point_name!r} has positions {tuple(point_pos)} that do "
+                f"not start with the output's positions {tuple(positions)}; check shared_dims"
+            )
+        size = math.prod(shape[point.shared_dims :])
+        if size != point.size:
+            raise RuntimeError(
+                f"feedback point {point.point_name!r} declared size {point.size} but received "
+                f"{size} features per position (shape {tuple(shape)})"
+            )
+        sig = proj[:, :size]
+        scale = self.feedback.scale(size)
+        if scale != 1.0:
+            sig = sig * scale
+        extra = len(point_pos) - len(positions)
+        if extra:
             # A point with more positions than the output (e.g. samples along a ray) receives
             # the same projected error at every extra position, as in the 2020 paper's code.
             sig = sig.reshape(*positions, *([1] * extra), size).expand(*point_pos, size)
-            dtype = dtypes[i] if dtypes is not None else sig.dtype
-            signals.append(sig.reshape(shape).to(dtype))
-        return signals
+        return sig.reshape(shape)

@@ -11,6 +11,7 @@ build is never mistaken for a finished one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -53,6 +54,12 @@ def _cache_folder(train_file: Path, min_threshold: int) -> Path:
     return cache_dir() / "criteo" / hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
+@functools.cache
+def _open_cache(cache: str) -> Dataset:
+    """One dataset per cache folder: lmdb refuses to open the same environment twice in a process."""
+    return _criteo_dataset_class()(cache_path=cache)
+
+
 def load_criteo(
     root: str | os.PathLike[str] | None = None,
     min_threshold: int = 10,
@@ -77,7 +84,7 @@ def load_criteo(
             os.replace(building, cache)
         finally:
             shutil.rmtree(building, ignore_errors=True)
-    dataset = dataset_cls(cache_path=str(cache), min_threshold=min_threshold)
+    dataset = _open_cache(str(cache))
     n_train = int(len(dataset) * fractions[0])
     n_val = int(len(dataset) * fractions[1])
     parts = random_split(

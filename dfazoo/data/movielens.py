@@ -42,8 +42,8 @@ class Ratings:
 
 
 def load_movielens(
-    variant: str = "100k",
     root: str | os.PathLike[str] | None = None,
+    variant: str = "100k",
     fractions: tuple[float, float] = (0.8, 0.1),
     seed: int = 0,
 ) -> Ratings:

@@ -27,7 +27,9 @@ def planetoid_name(dataset: str) -> str:
     """PyG's spelling of a dataset name given in any case (``cora`` -> ``Cora``)."""
     key = dataset.lower()
     if key not in PLANETOID_NAMES:
-        raise ValueError(f"dataset={dataset!r} is not a Planetoid graph; choose one of {sorted(PLANETOID_NAMES)}")
+        raise ValueError(
+            f"dataset={dataset!r} is not a Planetoid graph; choose one of {sorted(PLANETOID_NAMES)}"
+        )
     return PLANETOID_NAMES[key]
 
 

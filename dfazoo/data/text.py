@@ -56,7 +56,7 @@ def load_shakespeare(
     return TextSplits("shakespeare", text[:train_end], text[train_end:val_end], text[val_end:], notes)
 
 
-def load_wikitext(name: str = "wikitext-2", root: str | os.PathLike[str] | None = None) -> TextSplits:
+def load_wikitext(root: str | os.PathLike[str] | None = None, name: str = "wikitext-2") -> TextSplits:
     """WikiText-2 or WikiText-103, raw (untokenised) character-level version, official splits."""
     if name not in WIKITEXT_URLS:
         raise ValueError(f"wikitext name={name!r}; choose one of {sorted(WIKITEXT_URLS)}")

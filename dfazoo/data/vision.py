@@ -125,11 +125,24 @@ def load_idx_dataset(folder: Path, name: str) -> ImageData:
     """MNIST or Fashion-MNIST from the four official IDX ``.gz`` files in ``folder``."""
     tr_x, tr_y, te_x, te_y = (read_idx(folder / f) for f in IDX_FILES)
     if name == "fashion-mnist":
-        classes = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+        classes = (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        )
     else:
         classes = tuple(str(d) for d in range(10))
     notes = f"{name}: official IDX files from {folder}"
-    return ImageData(name, tr_x[:, None], tr_y.astype(np.int64), te_x[:, None], te_y.astype(np.int64), classes, notes)
+    return ImageData(
+        name, tr_x[:, None], tr_y.astype(np.int64), te_x[:, None], te_y.astype(np.int64), classes, notes
+    )
 
 
 def load_cifar10(base: Path) -> ImageData:
@@ -158,7 +171,9 @@ def load_cifar10_pickles(folder: Path) -> ImageData:
     te_x, te_y = read("test_batch")
     tr_x = np.concatenate([p[0] for p in parts])
     tr_y = np.concatenate([p[1] for p in parts])
-    return ImageData("cifar10", tr_x, tr_y, te_x, te_y, CIFAR10_CLASSES, f"CIFAR-10 official pickles from {folder}")
+    return ImageData(
+        "cifar10", tr_x, tr_y, te_x, te_y, CIFAR10_CLASSES, f"CIFAR-10 official pickles from {folder}"
+    )
 
 
 JPEG_NOTE = (
@@ -181,7 +196,13 @@ def load_cifar10_jpeg(tar_path: Path) -> ImageData:
         arrays = {k: z[k] for k in z.files}
     notes = f"{JPEG_NOTE} ({tar_path.name})"
     return ImageData(
-        "cifar10", arrays["train_x"], arrays["train_y"], arrays["test_x"], arrays["test_y"], CIFAR10_CLASSES, notes
+        "cifar10",
+        arrays["train_x"],
+        arrays["train_y"],
+        arrays["test_x"],
+        arrays["test_y"],
+        CIFAR10_CLASSES,
+        notes,
     )
 
 

@@ -6,12 +6,15 @@ same batches from the same data generator and keeps its own contiguous slice of 
 (:func:`shard_batch`); DDP then averages the gradients, which equals training on the whole
 batch when the loss is a mean. DFA's hidden-layer gradients come out of ordinary autograd, so
 DDP's all-reduce sees them like any other gradient. In ``shallow`` mode the hidden layers get
-no gradient at all, hence ``find_unused_parameters``.
+no gradient at all, hence ``find_unused_parameters``. With ``error_reduction="sum"`` the DFA
+error is scaled by the per-rank batch size, so the hidden layers' gradients shrink by the world
+size: :func:`wrap_model` warns.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +81,15 @@ def wrap_model(model: nn.Module, info: DistInfo) -> nn.Module:
     if not info.enabled:
         return model
     check_same_feedback(model)
+    engine = getattr(model, "_engine", None)
+    if engine is not None and engine.method == "dfa" and engine.error_reduction == "sum":
+        warnings.warn(
+            f"error_reduction='sum' scales the DFA error by the per-rank batch size, so under DDP the "
+            f"hidden layers' gradients are {info.world_size}x smaller than on one process with the whole "
+            f"batch (the top layer is unaffected). With SGD, multiply the hidden layers' lr by "
+            f"{info.world_size} (optimizer param_groups) or train on one process.",
+            stacklevel=2,
+        )
     shallow = getattr(model, "method", None) == "shallow"
     device_ids = [info.local_rank] if info.device.type == "cuda" else None
     return DistributedDataParallel(model, device_ids=device_ids, find_unused_parameters=shallow)

@@ -69,7 +69,8 @@ def move_to(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, dict):
         return {k: move_to(v, device) for k, v in batch.items()}
     if isinstance(batch, (tuple, list)):
-        return type(batch)(move_to(v, device) for v in batch)
+        parts = [move_to(v, device) for v in batch]
+        return type(batch)(*parts) if hasattr(batch, "_fields") else type(batch)(parts)
     return batch
 
 
@@ -113,7 +114,9 @@ class Trainer:
             self.optimizer,
             recipe.scheduler,
             epochs=recipe.epochs,
-            steps_per_epoch=self._steps_per_epoch() if recipe.scheduler else None,
+            steps_per_epoch=self._steps_per_epoch()
+            if (recipe.scheduler or {}).get("interval") == "step"
+            else None,
             higher_is_better=recipe.higher_is_better,
         )
         splits = getattr(self.task, "splits", None)
@@ -135,7 +138,11 @@ class Trainer:
         return self.run_dir / "metrics.jsonl"
 
     def fit(self) -> TrainResult:
-        """Train up to the epoch budget, then reload the best weights and evaluate test."""
+        """Train up to the epoch budget, then reload the best weights and evaluate test.
+
+        A chunk (``max_epochs``) that ends before any evaluation returns a result with no metric
+        and leaves the current weights in :attr:`model`. Call once per Trainer.
+        """
         self._start()
         started = time.perf_counter() - self.elapsed
         net = wrap_model(self.model, self.dist)
@@ -170,9 +177,6 @@ class Trainer:
             best = self.best_metric if self.best_metric is not None else math.nan
             bar.set_postfix({"loss": f"{loss:.4g}", self.recipe.metric: f"{best:.4g}"})
         bar.close()
-        if self.best_state is None:
-            self._update_best(self._evaluate(self.eval_split))
-            self._save_checkpoint()
         return self._finish(time.perf_counter() - started)
 
     @property
@@ -194,6 +198,8 @@ class Trainer:
                 self.metrics_path.write_text("".join(ln + "\n" for ln in kept))
         elif self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            for stale in ("best.pt", "result.json"):
+                (self.run_dir / stale).unlink(missing_ok=True)
             self.metrics_path.write_text("")
             (self.run_dir / "recipe.json").write_text(json.dumps(self.recipe.to_dict(), indent=2) + "\n")
         barrier(self.dist)
@@ -344,7 +350,8 @@ class Trainer:
                 f.write(json.dumps(record) + "\n")
 
     def _finish(self, wall_time: float) -> TrainResult:
-        assert self.best_state is not None
+        if self.best_state is None:  # a chunk that ended before the first evaluation
+            return TrainResult(None, None, wall_time=wall_time, run_dir=self.run_dir)
         self.model.load_state_dict(self.best_state)
         test = self._evaluate("test") if self.has_test else {}
         result = TrainResult(

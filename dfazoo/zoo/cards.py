@@ -86,11 +86,16 @@ def counterpart_results(recipe: Recipe, folder: Path | None = None) -> dict[str,
     return found
 
 
-def _fmt(value: float | None, std: float | None = None) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:.4g}"
-    return f"{text} ± {std:.2g}" if std else text
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def _over_seeds(results: dict[str, Any]) -> str:
+    """``mean ± std (n seeds)`` when several seeds were trained, else ``1 seed``."""
+    seeds = results.get("seeds") or [results.get("seed")]
+    if len(seeds) < 2:
+        return "1 seed"
+    return f"{results['mean']:.4g} ± {results['std']:.2g} ({len(seeds)} seeds)"
 
 
 def _card_data(recipe: Recipe, results: dict[str, Any]) -> ModelCardData:
@@ -99,7 +104,7 @@ def _card_data(recipe: Recipe, results: dict[str, Any]) -> ModelCardData:
             task_type=TASK_TYPES.get(recipe.domain, recipe.domain),
             dataset_type=recipe.dataset,
             dataset_name=recipe.dataset,
-            dataset_split="test",
+            dataset_split=results.get("split", "test"),
             metric_type=recipe.metric,
             metric_value=results["value"],
         )
@@ -118,19 +123,13 @@ def _card_data(recipe: Recipe, results: dict[str, Any]) -> ModelCardData:
 def _results_section(recipe: Recipe, results: dict[str, Any], folder: Path | None) -> str:
     counterparts = counterpart_results(recipe, folder)
     direction = "higher" if recipe.higher_is_better else "lower"
-    rows = [
-        f"| this model ({recipe.method}) | {_fmt(results['value'], results.get('std'))} | "
-        f"{len(results.get('seeds', [results.get('seed')]))} |"
-    ]
+    rows = [f"| this model ({recipe.method}) | {_fmt(results['value'])} | {_over_seeds(results)} |"]
     for method, other in counterparts.items():
         if other is None:
             rows.append(f"| {method} counterpart | not trained yet | — |")
         else:
-            seeds = len(other.get("seeds", [other.get("seed")]))
-            rows.append(
-                f"| {method} counterpart (`{other['model_id']}`) | {_fmt(other['value'], other.get('std'))} "
-                f"| {seeds} |"
-            )
+            name = f"{method} counterpart (`{other['model_id']}`)"
+            rows.append(f"| {name} | {_fmt(other['value'])} | {_over_seeds(other)} |")
     paper = _fmt(recipe.paper_value) if recipe.paper_value is not None else "—"
     rows.append(f"| paper ({recipe.paper_ref or 'no reference'}) | {paper} | — |")
     return "\n".join(
@@ -140,7 +139,7 @@ def _results_section(recipe: Recipe, results: dict[str, Any], folder: Path | Non
             f"best validation {recipe.metric} (epoch {results.get('best_epoch', '?')}). "
             "Paper numbers come from full-scale GPU runs; ours from a CPU-sized budget.",
             "",
-            f"| model | test {recipe.metric} | seeds |",
+            f"| model | {recipe.metric} (released weights) | over seeds |",
             "|---|---|---|",
             *rows,
         ]
@@ -270,9 +269,7 @@ dfazoo eval {recipe.model_id}
 ## Limitations
 
 Trained at CPU scale, with a budget far smaller than the papers'; numbers are not directly
-comparable to the paper's. DFA gives each hidden layer a random projection of the output error
-instead of its true gradient: it trains these layers close to, not as well as, backpropagation,
-and layers that do not align (e.g. convolutions) stay close to their random init.
+comparable to the paper's. {LIMITATIONS.get(recipe.method, "")}
 {recipe.notes}
 
 ## Citation
@@ -281,6 +278,20 @@ and layers that do not align (e.g. convolutions) stay close to their random init
 """
     card = ModelCard(f"---\n{_card_data(recipe, results).to_yaml()}\n---\n{body}")
     return str(card)
+
+
+LIMITATIONS = {
+    "dfa": (
+        "DFA gives each hidden layer a fixed random projection of the output error instead of its "
+        "true gradient: it usually trains below backpropagation, and layers that do not align "
+        "(e.g. convolutions, principled paper Tables 3-4) learn little."
+    ),
+    "bp": "This is the backpropagation baseline of the DFA model, released for comparison.",
+    "shallow": (
+        "Only the top layer was trained: the lower bound that DFA must beat to show that its "
+        "hidden layers learn."
+    ),
+}
 
 
 def _method_text(method: str) -> str:
@@ -329,13 +340,18 @@ def zoo_table(folder: Path | None = None, results_folder: Path | None = None) ->
             continue
         others = {**counterpart_results(recipe, results_folder), recipe.method: results}
         cells = [_fmt(others[m]["value"]) if others[m] else "—" for m in ("bp", "shallow")]
-        value = _fmt(results["value"], results.get("std"))
+        value = _fmt(results["value"])
         rows.append(
             f"| `{card.name}` | {recipe.domain} | {recipe.metric} | {value} "
             f"| {' | '.join(cells)} | {_fmt(recipe.paper_value)} |"
         )
     header = "| model | domain | metric | value | BP | shallow | paper |\n|---|---|---|---|---|---|---|"
-    return "\n".join([header, *rows]) if rows else header + "\n| (no trained model yet) | | | | | | |"
+    caption = (
+        "\nTest metric of the released weights, from `eval/results/zoo/*.json`; regenerate with "
+        "`python scripts/train_zoo.py --readme-only`, re-measure one with `dfazoo eval ID`."
+    )
+    body = rows or ["| (no trained model yet) | | | | | | |"]
+    return "\n".join([header, *body]) + "\n" + caption
 
 
 def update_readme_table(readme: Path, folder: Path | None = None, results_folder: Path | None = None) -> bool:

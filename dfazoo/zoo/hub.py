@@ -191,7 +191,6 @@ def load_folder(folder: Path) -> DFAModel:
     config = read_config(folder)
     model = build_from_config(config)
     load_weights(model, folder / WEIGHTS_NAME)
-    model.set_method(config.get("method", model.method))
     return model.eval()
 
 

@@ -47,10 +47,11 @@ def train_and_release(
     ``max_epochs`` trains in chunks: runs stop after that many epochs in total and nothing is
     released until a rerun completes ``recipe.epochs``. A release writes
     ``<cards>/<id>/{config.json, model.safetensors, README.md}`` and
-    ``<results>/<id>.json`` (test metric mean/std over seeds, per-seed details, alignment at
-    release, wall time, command). Skips ids already released unless ``force`` (which retrains
-    from scratch); otherwise each seed's run resumes from its checkpoint under
-    ``<runs>/<id>/seed<k>``. Returns the results, or None when skipped or not finished.
+    ``<results>/<id>.json`` (``value``: the released weights' test metric; ``mean``/``std`` over
+    seeds; per-seed details; alignment at release; wall time; command). Skips ids already
+    released unless ``force`` (which retrains from scratch); otherwise each seed's run resumes
+    from its checkpoint under ``<runs>/<id>/seed<k>``. Returns the results, or None when
+    skipped or not finished.
     """
     recipe = get_recipe(model_id)
     results_folder = results_folder or results_dir()
@@ -103,7 +104,8 @@ def train_and_release(
         "metric": recipe.metric,
         "split": first["split"],
         "higher_is_better": recipe.higher_is_better,
-        "value": statistics.fmean(values),
+        "value": first["value"],
+        "mean": statistics.fmean(values),
         "std": statistics.stdev(values) if len(values) > 1 else None,
         "seeds": [s["seed"] for s in per_seed],
         "seed": first["seed"],
@@ -119,10 +121,6 @@ def train_and_release(
         "head_replaceable": isinstance(_head_or_none(released), nn.Linear),
         "date": datetime.date.today().isoformat(),
     }
-    if len(per_seed) > 1:
-        results["note"] = "value/std over seeds; the released weights, alignment and metrics are seed " + str(
-            first["seed"]
-        )
     card = render_card(recipe, results, results_folder)
     folder = save_model(released.eval(), (cards_folder or cards_dir()) / model_id, model_id=model_id)
     (folder / CARD_NAME).write_text(card)

@@ -1,0 +1,70 @@
+"""Shared helpers of the graph result scripts: one seeded Trainer run, cached per cell."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dfazoo.train import Trainer
+from dfazoo.zoo.recipe import Recipe
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def train_once(recipe: Recipe, data_root: str | None, epochs: int | None = None) -> dict[str, Any]:
+    """Train ``recipe`` with the project's Trainer in a throwaway run dir; return its outcome."""
+    if epochs is not None:
+        recipe = replace(recipe, epochs=epochs)
+    with tempfile.TemporaryDirectory(prefix="dfazoo-graph-") as run_dir:
+        result = Trainer(recipe, run_dir, data_root=data_root, progress=False).fit()
+    return {
+        "seed": recipe.seed,
+        "best_val": result.best_metric,
+        "best_epoch": result.best_epoch,
+        "test": result.test_metrics,
+        "alignment": result.alignment,
+        "wall_time": result.wall_time,
+    }
+
+
+class RunCache:
+    """A JSON file of finished runs keyed ``<model_id>/seed<k>``, rewritten after each run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.runs: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
+
+    def get_or_run(self, recipe: Recipe, data_root: str | None, epochs: int | None = None) -> dict[str, Any]:
+        key = f"{recipe.model_id}/seed{recipe.seed}"
+        if key not in self.runs:
+            torch.set_num_threads(1)
+            self.runs[key] = train_once(recipe, data_root, epochs)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(self.runs, indent=1) + "\n")
+        return self.runs[key]
+
+
+def summarize(values: list[float]) -> dict[str, float]:
+    return {
+        "mean": statistics.fmean(values),
+        "std": statistics.pstdev(values) if len(values) > 1 else 0.0,
+        "n": len(values),
+    }
+
+
+def median_seed(runs: list[dict[str, Any]], metric: str) -> int:
+    """The seed whose test ``metric`` is the median (the lower middle for an even count)."""
+    ranked = sorted(runs, key=lambda r: (r["test"][metric], r["seed"]))
+    return int(ranked[(len(ranked) - 1) // 2]["seed"])
+
+
+def fmt(stats: dict[str, float] | None, digits: int = 1) -> str:
+    if stats is None:
+        return "—"
+    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f} (n={stats['n']})"
