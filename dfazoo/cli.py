@@ -21,11 +21,6 @@ USER_ERRORS = (UnknownModelError, ModelLoadError, DatasetNotFoundError, OSError,
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    if args.table:
-        from dfazoo.zoo.cards import zoo_table
-
-        print(zoo_table())
-        return 0
     from dfazoo.zoo.cards import read_results
 
     ids = list_models(args.pattern, domain=args.domain, method=args.method)
@@ -36,6 +31,20 @@ def _cmd_list(args: argparse.Namespace) -> int:
         recipe, results = get_recipe(model_id), read_results(model_id)
         value = f"{results['value']:.4g}" if results else "not trained"
         print(f"{model_id:<40} {recipe.domain:<7} {recipe.metric:<10} {value}")
+    return 0
+
+
+def _cmd_zoo_table(args: argparse.Namespace) -> int:
+    from dfazoo.zoo.cards import update_readme_table, zoo_table
+    from dfazoo.zoo.hub import repo_root
+
+    if args.write_readme is None:
+        print(zoo_table())
+        return 0
+    readme = Path(args.write_readme) if args.write_readme else repo_root() / "README.md"
+    if not update_readme_table(readme):
+        raise ValueError(f"{readme} has no <!-- zoo-table --> ... <!-- /zoo-table --> markers")
+    print(f"zoo table updated in {readme}")
     return 0
 
 
@@ -154,8 +163,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pattern", nargs="?", help="glob on model ids, e.g. 'gcn-*'")
     p.add_argument("--domain", help="vision, graph, nlp, nerf or recsys")
     p.add_argument("--method", choices=["bp", "dfa", "shallow"])
-    p.add_argument("--table", action="store_true", help="print the markdown zoo table of released models")
     p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("zoo-table", help="the markdown table of released models (for the README)")
+    p.add_argument(
+        "--write-readme",
+        nargs="?",
+        const="",
+        metavar="README",
+        help="replace the table between the zoo-table markers of README (default: the repo's README.md)",
+    )
+    p.set_defaults(func=_cmd_zoo_table)
 
     p = sub.add_parser("info", help="a model's recipe, card folder and measured results")
     p.add_argument("id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 import tempfile
@@ -33,15 +34,22 @@ def train_once(recipe: Recipe, data_root: str | None, epochs: int | None = None)
     }
 
 
+def recipe_hash(recipe: Recipe, epochs: int | None = None) -> str:
+    """Short hash of everything that changes a run, so edited hyperparameters are retrained."""
+    fields = {k: v for k, v in recipe.to_dict().items() if k not in ("description", "notes", "data_notes")}
+    fields["epochs"] = epochs or recipe.epochs
+    return hashlib.sha1(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
 class RunCache:
-    """A JSON file of finished runs keyed ``<model_id>/seed<k>``, rewritten after each run."""
+    """A JSON file of finished runs keyed ``<model_id>/seed<k>/<recipe hash>``, rewritten after each run."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.runs: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
 
     def get_or_run(self, recipe: Recipe, data_root: str | None, epochs: int | None = None) -> dict[str, Any]:
-        key = f"{recipe.model_id}/seed{recipe.seed}"
+        key = f"{recipe.model_id}/seed{recipe.seed}/{recipe_hash(recipe, epochs)}"
         if key not in self.runs:
             torch.set_num_threads(1)
             self.runs[key] = train_once(recipe, data_root, epochs)

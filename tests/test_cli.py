@@ -14,7 +14,7 @@ from dfazoo.zoo import registry
 from dfazoo.zoo.cards import read_results
 from dfazoo.zoo.publish import train_and_release
 
-SUBCOMMANDS = ("list", "info", "eval", "train", "align", "publish", "plot", "demo")
+SUBCOMMANDS = ("list", "zoo-table", "info", "eval", "train", "align", "publish", "plot", "demo")
 
 
 @pytest.fixture
@@ -79,8 +79,15 @@ def test_info_eval_align_on_a_released_model(zoo, capsys):
     code, out, _ = run(capsys, "align", "mlp-digits-dfa")
     assert code == 0 and "body.3" in out and "mean" in out
 
-    code, out, _ = run(capsys, "list", "--table")
-    assert "`mlp-digits-dfa`" in out
+    code, out, _ = run(capsys, "zoo-table")
+    assert code == 0 and "`mlp-digits-dfa`" in out
+    readme = zoo / "README.md"
+    readme.write_text("# zoo\n<!-- zoo-table -->\n<!-- /zoo-table -->\n")
+    code, out, _ = run(capsys, "zoo-table", "--write-readme", str(readme))
+    assert code == 0 and "`mlp-digits-dfa`" in readme.read_text()
+    readme.write_text("# no markers\n")
+    code, _, err = run(capsys, "zoo-table", "--write-readme", str(readme))
+    assert code == 2 and "markers" in err
 
     code, out, _ = run(capsys, "publish", "--dry-run", "--org", "myorg")
     assert code == 0 and "-> myorg/mlp-digits-dfa" in out

@@ -56,8 +56,9 @@ def load_planetoid(
     """The graph with row-normalised features and train/val/test masks.
 
     ``split="public"`` is the Planetoid split (20 labelled nodes per class, 500 val, 1000 test);
-    ``split="random"`` draws ``num_train_per_class`` train nodes per class from ``split_seed``
-    (val and test sizes unchanged).
+    ``split="random"`` is PyG's random split (train, val and test redrawn from ``split_seed``);
+    ``split="fresh_train"`` keeps the public val/test nodes and draws ``num_train_per_class``
+    new train nodes per class among the nodes outside the public train/val/test sets.
     """
     name = planetoid_name(dataset)
     raw = find_raw_dir(root, name)
@@ -81,8 +82,23 @@ def load_planetoid(
         ds = Planetoid(
             str(cache),
             name,
-            split=split,
+            split="public" if split == "fresh_train" else split,
             num_train_per_class=num_train_per_class,
             transform=NormalizeFeatures(),
         )
-        return ds[0]
+        data = ds[0]
+        if split == "fresh_train":
+            data.train_mask = fresh_train_mask(data, num_train_per_class)
+        return data
+
+
+def fresh_train_mask(data: Data, per_class: int) -> torch.Tensor:
+    """``per_class`` random train nodes per class, none of them in the public train/val/test."""
+    unused = ~(data.train_mask | data.val_mask | data.test_mask)
+    mask = torch.zeros_like(unused)
+    for c in range(int(data.y.max()) + 1):
+        pool = (unused & (data.y == c)).nonzero().view(-1)
+        if pool.numel() < per_class:
+            raise ValueError(f"class {c} has only {pool.numel()} unused nodes, fewer than {per_class}")
+        mask[pool[torch.randperm(pool.numel())[:per_class]]] = True
+    return mask

@@ -40,6 +40,7 @@ class TwoLayerGraphNet(DFAModel):
     """
 
     activation = staticmethod(F.relu)
+    head_name = "conv2"
 
     def _finish(
         self,
@@ -263,6 +264,7 @@ class DNA(DFAModel):
     """
 
     arch_name = "dna"
+    head_name = "lin2"
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend must be chosen first)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -27,6 +28,8 @@ def _run_title(run_dir: Path) -> str:
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
+    for ax in fig.axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

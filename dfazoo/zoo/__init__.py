@@ -5,6 +5,7 @@ from dfazoo.zoo.recipe import Recipe
 from dfazoo.zoo.registry import (
     UnknownModelError,
     build_model,
+    create_model,
     get_architecture,
     get_recipe,
     list_models,
@@ -20,6 +21,7 @@ __all__ = [
     "Task",
     "UnknownModelError",
     "build_model",
+    "create_model",
     "from_pretrained",
     "get_architecture",
     "get_recipe",

@@ -346,12 +346,7 @@ def zoo_table(folder: Path | None = None, results_folder: Path | None = None) ->
             f"| {' | '.join(cells)} | {_fmt(recipe.paper_value)} |"
         )
     header = "| model | domain | metric | value | BP | shallow | paper |\n|---|---|---|---|---|---|---|"
-    caption = (
-        "\nTest metric of the released weights, from `eval/results/zoo/*.json`; regenerate with "
-        "`python scripts/train_zoo.py --readme-only`, re-measure one with `dfazoo eval ID`."
-    )
-    body = rows or ["| (no trained model yet) | | | | | | |"]
-    return "\n".join([header, *body]) + "\n" + caption
+    return "\n".join([header, *(rows or ["| (no trained model yet) | | | | | | |"])])
 
 
 def update_readme_table(readme: Path, folder: Path | None = None, results_folder: Path | None = None) -> bool:

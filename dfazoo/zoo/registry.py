@@ -90,3 +90,18 @@ def list_models(
 def build_model(recipe: Recipe) -> DFAModel:
     """A freshly initialised model for ``recipe`` (weights drawn from the global RNG)."""
     return get_architecture(recipe.arch)(**recipe.model_kwargs())
+
+
+def create_model(model_id: str, pretrained: bool = False, **overrides: object) -> DFAModel:
+    """The zoo model ``model_id``: its released weights (``pretrained=True``) or a fresh init.
+
+    ``overrides`` replace constructor arguments of a fresh model (e.g. ``method="bp"``).
+    """
+    if pretrained:
+        if overrides:
+            raise ValueError("overrides apply to fresh models; load, then call set_method/replace_head")
+        from dfazoo.zoo.hub import from_pretrained  # the Hub layer builds on the registry
+
+        return from_pretrained(model_id)
+    recipe = get_recipe(model_id)
+    return get_architecture(recipe.arch)(**{**recipe.model_kwargs(), **overrides})
