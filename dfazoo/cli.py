@@ -11,13 +11,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dfazoo.data.root import DatasetNotFoundError
+from dfazoo.train import TrainingDivergedError
 from dfazoo.zoo.hub import ModelLoadError
 from dfazoo.zoo.recipe import Recipe
 from dfazoo.zoo.registry import UnknownModelError, get_recipe, list_models
 
 # Errors a user can fix from the message alone: printed as one line, exit status 2 (set
 # DFAZOO_DEBUG=1 to get the traceback instead).
-USER_ERRORS = (UnknownModelError, ModelLoadError, DatasetNotFoundError, OSError, ValueError, KeyError)
+USER_ERRORS = (
+    UnknownModelError,
+    ModelLoadError,
+    DatasetNotFoundError,
+    TrainingDivergedError,
+    OSError,
+    ValueError,
+    KeyError,
+)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -53,10 +62,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from dfazoo.zoo.hub import cards_dir
 
     recipe = get_recipe(args.id)
-    info = {"recipe": recipe.to_dict(), "card": str(cards_dir() / recipe.model_id), "results": None}
-    if not (cards_dir() / recipe.model_id / "model.safetensors").exists():
-        info["card"] = None
-    info["results"] = read_results(recipe.model_id)
+    card = cards_dir() / recipe.model_id
+    info = {
+        "recipe": recipe.to_dict(),
+        "card": str(card) if (card / "model.safetensors").exists() else None,
+        "results": read_results(recipe.model_id),
+    }
     print(json.dumps(info, indent=2, default=str))
     return 0
 
@@ -112,10 +123,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_align(args: argparse.Namespace) -> int:
     from dfazoo.core import measure_alignment
     from dfazoo.train.trainer import make_task
-    from dfazoo.zoo.hub import load_folder, read_config, resolve_folder
+    from dfazoo.zoo.hub import folder_model_id, load_folder, resolve_folder
 
     folder = resolve_folder(args.id, org=args.org)
-    recipe = get_recipe(read_config(folder).get("model_id") or folder.name)
+    recipe = get_recipe(folder_model_id(folder))
     model = load_folder(folder)
     alignment = measure_alignment(model, *make_task(recipe, args.data_root).alignment_batch())
     if not alignment:

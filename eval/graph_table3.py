@@ -5,8 +5,8 @@
 
 Every cell trains with the project's Trainer (Adam, 250 epochs, model selected on validation
 accuracy, test accuracy at that epoch) once per seed; finished runs are cached in
-``eval/results/graph_table3_runs.json`` (``_quick`` for ``--quick``) so an interrupted run
-resumes. Writes ``eval/results/graph_table3{,_quick}.{md,json}``.
+``eval/results/graph_table3_runs/<arch>.json`` (``_quick`` for ``--quick``) so an interrupted
+run resumes and architectures can be trained by parallel invocations (``--archs``). Writes ``eval/results/graph_table3{,_quick}.{md,json}``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dfazoo.graph.recipes import (
 METHODS = ("bp", "dfa", "shallow")
 
 
-def run_cells(args: argparse.Namespace, cache: RunCache) -> dict[str, dict[str, Any]]:
+def run_cells(args: argparse.Namespace, suffix: str) -> dict[str, dict[str, Any]]:
     """{model_id: {"runs": [...], "accuracy": stats, "median_seed": k, ...}} for every cell."""
     jobs = [
         (arch, ds, method, seed)
@@ -42,10 +42,13 @@ def run_cells(args: argparse.Namespace, cache: RunCache) -> dict[str, dict[str, 
         for method in args.methods
         for seed in range(args.dna_seeds if arch == "dna" else args.seeds)
     ]
+    # One cache file per architecture, so architectures can run in parallel processes.
+    caches = {arch: RunCache(RESULTS / f"graph_table3_runs{suffix}" / f"{arch}.json") for arch in args.archs}
     cells: dict[str, list[dict[str, Any]]] = {}
     for arch, ds, method, seed in tqdm(jobs, desc="graph table 3", unit="run"):
         recipe = node_recipe(arch, ds, method, seed=seed)
-        cells.setdefault(recipe.model_id, []).append(cache.get_or_run(recipe, args.data_root, args.epochs))
+        run = caches[arch].get_or_run(recipe, args.data_root, args.epochs)
+        cells.setdefault(recipe.model_id, []).append(run)
     out = {}
     for model_id, runs in cells.items():
         accs = [r["test"]["accuracy"] for r in runs]
@@ -162,8 +165,7 @@ def main(argv: list[str] | None = None) -> None:
         args.archs = [a for a in args.archs if a in ("gcn", "gat")]
     suffix = "_quick" if args.quick else ""
     started = time.perf_counter()
-    cache = RunCache(RESULTS / f"graph_table3_runs{suffix}.json")
-    cells = run_cells(args, cache)
+    cells = run_cells(args, suffix)
     elapsed = time.perf_counter() - started
     RESULTS.mkdir(parents=True, exist_ok=True)
     summary = {k: {kk: vv for kk, vv in v.items() if kk != "runs"} for k, v in cells.items()}

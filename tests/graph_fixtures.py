@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-NUM_CLASSES, NUM_TRAIN, NUM_VAL, NUM_TEST, NUM_FEATURES = 3, 30, 500, 100, 24
+NUM_CLASSES, NUM_TRAIN, NUM_VAL, NUM_EXTRA, NUM_TEST, NUM_FEATURES = 3, 30, 500, 150, 100, 24
 
 
 def write_planetoid(root: Path, name: str = "Cora", seed: int = 0) -> Path:
@@ -18,7 +18,7 @@ def write_planetoid(root: Path, name: str = "Cora", seed: int = 0) -> Path:
     Planetoid's reader fixes 500 validation nodes after the train nodes, hence the size.
     """
     rng = np.random.default_rng(seed)
-    n_known = NUM_TRAIN + NUM_VAL
+    n_known = NUM_TRAIN + NUM_VAL + NUM_EXTRA  # extra: unlabelled nodes outside every split
     n = n_known + NUM_TEST
     labels = np.concatenate([np.arange(NUM_TRAIN) % NUM_CLASSES, rng.integers(0, NUM_CLASSES, n - NUM_TRAIN)])
     words = rng.random((n, NUM_FEATURES)) < 0.05

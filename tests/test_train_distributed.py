@@ -17,15 +17,23 @@ from dfazoo.train.distributed import DistInfo, init_distributed, shard_batch, wr
 def test_shard_batch_splits_every_tensor_along_the_first_dim():
     pair = namedtuple("Pair", "x y")
     batch = {
-        "x": torch.arange(10).reshape(5, 2),
-        "pair": pair(torch.arange(5), "label"),
+        "x": torch.arange(12).reshape(6, 2),
+        "pair": pair(torch.arange(6), "label"),
         "scale": torch.tensor(2.0),
     }
     first, second = shard_batch(batch, 0, 2), shard_batch(batch, 1, 2)
     assert torch.equal(torch.cat([first["x"], second["x"]]), batch["x"])
-    assert first["pair"].x.tolist() == [0, 1, 2] and second["pair"].x.tolist() == [3, 4]
+    assert first["pair"].x.tolist() == [0, 1, 2] and second["pair"].x.tolist() == [3, 4, 5]
     assert first["pair"].y == "label" and first["scale"] is batch["scale"]
     assert shard_batch(batch, 0, 1) is batch
+
+
+def test_shard_batch_keeps_uneven_or_mixed_batches_whole():
+    odd = (torch.arange(5), torch.arange(5))
+    mixed = {"nodes": torch.zeros(6, 3), "mask": torch.ones(4, dtype=torch.bool)}
+    assert shard_batch(odd, 1, 2) is odd and shard_batch(mixed, 0, 2) is mixed
+    graph = object()
+    assert shard_batch(graph, 1, 2) is graph
 
 
 def test_single_process_leaves_the_model_unwrapped():

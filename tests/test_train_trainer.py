@@ -235,3 +235,28 @@ def test_chunk_ending_before_the_first_evaluation_reports_no_metric(tmp_path):
     assert trainer.epoch == 4 and result.best_epoch == 4 and result.test_metrics
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [("val" in r) for r in records] == [False, False, False, True]
+
+
+class NoSplitsDeclaredTask(SyntheticTask):
+    """Declares no ``splits`` and has no val data: the Trainer must fall back to train."""
+
+    name = "test-train-synthetic-nosplits"
+    splits = None
+
+    def evaluate(self, model, split):
+        if split == "val":
+            raise KeyError("val")
+        return super().evaluate(model, split)
+
+
+register_task(NoSplitsDeclaredTask)
+
+
+def test_undeclared_missing_val_split_falls_back_to_train_with_a_warning(tmp_path):
+    with pytest.warns(UserWarning, match="no 'val' split"):
+        result = Trainer(
+            tiny_recipe(epochs=2, task=NoSplitsDeclaredTask.name), tmp_path, progress=False
+        ).fit()
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert all("train" in r and "val" not in r for r in records)
+    assert result.best_metric == max(r["train"]["accuracy"] for r in records)

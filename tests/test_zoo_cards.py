@@ -78,21 +78,31 @@ def test_counterpart_ids_swap_the_method_and_drop_the_placement():
     assert counterpart_ids(micro, "bp") == ["tf-shakespeare-bp-micro", "tf-shakespeare-bp"]
 
 
-def test_card_snippets_execute_on_a_released_model(zoo, capsys):
-    train_and_release("mlp-digits-dfa", progress=False)
-    text = (zoo / "model_cards" / "mlp-digits-dfa" / "README.md").read_text()
-    snippets = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(snippets) == 3
+def run_snippets(text: str) -> list[str]:
+    """Execute every python block of a card, each in a fresh namespace; return their stdout."""
     outputs = []
-    for code in snippets:
+    for code in re.findall(r"```python\n(.*?)```", text, flags=re.S):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(compile(code, "<card snippet>", "exec"), {})
         outputs.append(out.getvalue())
+    return outputs
+
+
+def test_card_snippets_execute_on_a_released_model(zoo):
+    results = train_and_release("mlp-digits-dfa", progress=False)
+    text = (zoo / "model_cards" / "mlp-digits-dfa" / "README.md").read_text()
+    assert "replace_head(" in text
+    outputs = run_snippets(text)
+    assert len(outputs) == 3
     assert outputs[0].startswith("dfa ")
     value = ModelCard.load(zoo / "model_cards" / "mlp-digits-dfa" / "README.md").data.eval_results[0]
     assert f"'card_value': {value.metric_value}" in outputs[1]
     assert "body." in outputs[2] and "'mean'" in outputs[2]
+    # an architecture whose head is not a plain Linear gets a fine-tune snippet without replace_head
+    text = render_card(registry.get_recipe("mlp-digits-dfa"), {**results, "head_replaceable": False})
+    assert "replace_head(" not in text
+    assert "'mean'" in run_snippets(text)[2]
 
 
 def test_zoo_table_and_readme_update(zoo):

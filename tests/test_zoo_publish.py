@@ -15,8 +15,9 @@ import torch
 from huggingface_hub import constants as hf_constants
 
 import dfazoo
-from dfazoo.zoo import registry
-from dfazoo.zoo.cards import card_value
+from dfazoo.vision.mlp import MLP
+from dfazoo.zoo import ModelLoadError, registry
+from dfazoo.zoo.cards import card_value, render_card
 from dfazoo.zoo.evaluate import evaluate_model
 from dfazoo.zoo.hub import save_model
 from dfazoo.zoo.publish import card_folders, push_to_hub, train_and_release
@@ -77,7 +78,7 @@ def test_chunked_training_releases_only_when_finished_and_seeds_average(zoo):
 
 def released_card(root, model_id="mlp-digits-dfa"):
     folder = root / model_id
-    save_model(dfazoo.vision.MLP(64, [128, 128], 10), folder, model_id=model_id)
+    save_model(MLP(64, [128, 128], 10), folder, model_id=model_id)
     (folder / "README.md").write_text("---\nlibrary_name: dfazoo\n---\n# card\n")
     return folder
 
@@ -159,24 +160,42 @@ def olah_server(tmp_path):
         log.close()
 
 
-@pytest.mark.integration
-def test_download_from_hub_mirror_over_http(tmp_path, monkeypatch, olah_server):
-    endpoint, mirrors = olah_server
-    torch.manual_seed(1)
-    model = dfazoo.vision.MLP(6, [5], 3, seed=4).set_method("bp")
-    repo = mirrors / "myorg" / "tiny-mlp"
-    save_model(model, repo)
+def git_commit(repo) -> None:
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
     subprocess.run([*git, "add", "."], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-q", "-m", "release"], cwd=repo, check=True)
 
+
+@pytest.mark.integration
+def test_download_from_hub_mirror_over_http(tmp_path, monkeypatch, olah_server):
+    endpoint, mirrors = olah_server
+    torch.manual_seed(1)
+    model = MLP(6, [5], 3, seed=4).set_method("bp")
+    save_model(model, mirrors / "myorg" / "tiny-mlp")
+    git_commit(mirrors / "myorg" / "tiny-mlp")
+    recipe = registry.get_recipe("mlp-digits-dfa")
+    zoo_model = registry.build_model(recipe)
+    card = save_model(zoo_model, mirrors / "myorg" / recipe.model_id, model_id=recipe.model_id)
+    (card / "README.md").write_text(render_card(recipe, {"value": 12.5, "model_id": recipe.model_id}))
+    git_commit(card)
+
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.setenv("DFAZOO_ZOO_DIR", str(tmp_path / "no-local-cards"))
     loaded = dfazoo.from_pretrained("myorg/tiny-mlp")
     assert loaded.method == "bp"
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
     assert (tmp_path / "cache" / "models--myorg--tiny-mlp").is_dir()
+
+    # a zoo id without a local card comes from <org>/<id>, card included
+    loaded = dfazoo.from_pretrained(recipe.model_id, org="myorg")
+    for key, value in zoo_model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    result = evaluate_model(recipe.model_id, org="myorg")
+    assert result["model"] == recipe.model_id and result["card_value"] == 12.5
+    with pytest.raises(ModelLoadError, match="'myorg/absent'.*does not exist"):
+        dfazoo.from_pretrained("myorg/absent")

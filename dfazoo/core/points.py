@@ -94,6 +94,12 @@ class _DeliverFeedback(torch.autograd.Function):
         return (grad, None, None, *signals)
 
 
+def _world_size() -> int:
+    """Ranks whose gradients DDP averages: a per-rank sum becomes a global one times this."""
+    dist = torch.distributed
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
 class DFAEngine:
     """Per-model state shared by its points and output hook (not a module: holds no weights)."""
 
@@ -135,7 +141,7 @@ class DFAEngine:
         positions = error.shape[:-1]
         e = error.reshape(-1, error.shape[-1])
         if self.error_reduction == "sum":
-            e = e * e.shape[0]
+            e = e * (e.shape[0] * _world_size())
         rows = max(p.size for p in points)
         proj = e @ self.feedback.matrix[:rows].to(e.dtype).T
         signals: list[torch.Tensor] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -108,10 +109,16 @@ def reconstruction_loss(z: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -
 
 
 def _seeded_negatives(edge_index: torch.Tensor, num_nodes: int, count: int, seed: int) -> torch.Tensor:
-    # PyG's negative_sampling draws from the global RNG; fork it so runs stay reproducible.
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        return negative_sampling(edge_index, num_nodes=num_nodes, num_neg_samples=count)
+    # PyG's negative_sampling draws from Python's global RNG (and torch's): seed both, then
+    # restore them, so runs stay reproducible and the trainer's RNG streams are untouched.
+    state = random.getstate()
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            random.seed(seed)
+            return negative_sampling(edge_index, num_nodes=num_nodes, num_neg_samples=count)
+    finally:
+        random.setstate(state)
 
 
 @register_task

@@ -3,18 +3,17 @@
 Every rank builds the model from the same recipe seed, so the feedback matrix (a buffer drawn
 from that seed) is identical everywhere; :func:`wrap_model` checks it. Every rank draws the
 same batches from the same data generator and keeps its own contiguous slice of each
-(:func:`shard_batch`); DDP then averages the gradients, which equals training on the whole
-batch when the loss is a mean. DFA's hidden-layer gradients come out of ordinary autograd, so
-DDP's all-reduce sees them like any other gradient. In ``shallow`` mode the hidden layers get
-no gradient at all, hence ``find_unused_parameters``. With ``error_reduction="sum"`` the DFA
-error is scaled by the per-rank batch size, so the hidden layers' gradients shrink by the world
-size: :func:`wrap_model` warns.
+(:func:`shard_batch`, or the whole batch when it cannot be split evenly); DDP then averages
+the gradients, which equals training on the whole batch when the loss is a mean. DFA's
+hidden-layer gradients come out of ordinary autograd, so DDP's all-reduce sees them like any
+other gradient. In ``shallow`` mode the hidden layers get no gradient at all, hence
+``find_unused_parameters``. With ``error_reduction="sum"`` the core scales the DFA error by
+the per-rank batch size times the world size, so it stays the sum over the global batch.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,15 +80,6 @@ def wrap_model(model: nn.Module, info: DistInfo) -> nn.Module:
     if not info.enabled:
         return model
     check_same_feedback(model)
-    engine = getattr(model, "_engine", None)
-    if engine is not None and engine.method == "dfa" and engine.error_reduction == "sum":
-        warnings.warn(
-            f"error_reduction='sum' scales the DFA error by the per-rank batch size, so under DDP the "
-            f"hidden layers' gradients are {info.world_size}x smaller than on one process with the whole "
-            f"batch (the top layer is unaffected). With SGD, multiply the hidden layers' lr by "
-            f"{info.world_size} (optimizer param_groups) or train on one process.",
-            stacklevel=2,
-        )
     shallow = getattr(model, "method", None) == "shallow"
     device_ids = [info.local_rank] if info.device.type == "cuda" else None
     return DistributedDataParallel(model, device_ids=device_ids, find_unused_parameters=shallow)
@@ -99,22 +89,39 @@ def unwrap_model(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, DistributedDataParallel) else model
 
 
-def shard_batch(batch: Any, rank: int, world_size: int) -> Any:
-    """This rank's contiguous slice (along dim 0) of every tensor in a (nested) batch.
+def _leading_dims(batch: Any) -> set[int]:
+    if isinstance(batch, torch.Tensor):
+        return {batch.shape[0]} if batch.dim() else set()
+    if isinstance(batch, dict):
+        batch = list(batch.values())
+    if isinstance(batch, (tuple, list)):
+        return set().union(*(_leading_dims(v) for v in batch))
+    return set()
 
-    Tensors, tuples (named too), lists and dicts are handled; any other leaf is shared as is. With
-    ``world_size`` 1 the batch is returned untouched.
-    """
-    if world_size == 1:
-        return batch
+
+def _split(batch: Any, rank: int, world_size: int) -> Any:
     if isinstance(batch, torch.Tensor):
         return batch.tensor_split(world_size)[rank] if batch.dim() else batch
     if isinstance(batch, dict):
-        return {k: shard_batch(v, rank, world_size) for k, v in batch.items()}
+        return {k: _split(v, rank, world_size) for k, v in batch.items()}
     if isinstance(batch, (tuple, list)):
-        parts = [shard_batch(v, rank, world_size) for v in batch]
+        parts = [_split(v, rank, world_size) for v in batch]
         return type(batch)(*parts) if hasattr(batch, "_fields") else type(batch)(parts)
     return batch
+
+
+def shard_batch(batch: Any, rank: int, world_size: int) -> Any:
+    """This rank's contiguous slice (along dim 0) of every tensor in a (nested) batch.
+
+    Tensors, tuples (named too), lists and dicts are split when all their tensors share one
+    leading size divisible by ``world_size``, so that the mean of the ranks' mean losses is the
+    batch's mean loss. Any other batch (a graph object, mixed sizes, a short last batch) is
+    processed whole by every rank: the averaged gradient is then still the batch's gradient.
+    """
+    sizes = _leading_dims(batch)
+    if world_size == 1 or len(sizes) != 1 or next(iter(sizes)) % world_size:
+        return batch
+    return _split(batch, rank, world_size)
 
 
 def barrier(info: DistInfo) -> None:

@@ -130,7 +130,7 @@ def _results_section(recipe: Recipe, results: dict[str, Any], folder: Path | Non
         else:
             name = f"{method} counterpart (`{other['model_id']}`)"
             rows.append(f"| {name} | {_fmt(other['value'])} | {_over_seeds(other)} |")
-    paper = _fmt(recipe.paper_value) if recipe.paper_value is not None else "—"
+    paper = _fmt(recipe.paper_value) if recipe.paper_value is not None else "not reported"
     rows.append(f"| paper ({recipe.paper_ref or 'no reference'}) | {paper} | — |")
     return "\n".join(
         [
@@ -206,7 +206,7 @@ from dfazoo.zoo import get_recipe
 recipe = get_recipe("{mid}")
 task = make_task(recipe, data_root=None)  # the recipe's data; use your own batches and loss here
 {load}
-model.set_method("dfa")  # or "bp"
+model.set_method("{recipe.method}")  # "bp", "dfa" or "shallow"
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
 for step, batch in enumerate(task.train_batches(0, torch.Generator().manual_seed(0))):
     optimizer.zero_grad()

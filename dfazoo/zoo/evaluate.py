@@ -7,7 +7,7 @@ from typing import Any
 
 from dfazoo.train.trainer import make_task
 from dfazoo.zoo.cards import card_value
-from dfazoo.zoo.hub import load_folder, read_config, resolve_folder
+from dfazoo.zoo.hub import folder_model_id, load_folder, resolve_folder
 from dfazoo.zoo.recipe import Recipe
 from dfazoo.zoo.registry import get_recipe
 
@@ -25,8 +25,7 @@ def evaluate_model(
     from the folder's ``config.json`` (``model_id``), else from its folder name.
     """
     folder = resolve_folder(id_or_path, org=org, revision=revision)
-    model_id = read_config(folder).get("model_id") or folder.name
-    recipe = get_recipe(model_id)
+    recipe = get_recipe(folder_model_id(folder))
     model = load_folder(folder)
     task = make_task(recipe, data_root)
     splits = getattr(task, "splits", None)

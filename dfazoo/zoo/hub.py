@@ -154,6 +154,11 @@ def read_config(folder: Path) -> dict[str, Any]:
     return config
 
 
+def folder_model_id(folder: Path) -> str:
+    """The zoo id of a model folder: its config's ``model_id``, else the folder's name."""
+    return read_config(folder).get("model_id") or folder.name
+
+
 def build_from_config(config: dict[str, Any]) -> DFAModel:
     """A freshly initialised model of the architecture and constructor kwargs in ``config``."""
     cls = get_architecture(config["architecture"])

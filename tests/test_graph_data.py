@@ -1,0 +1,59 @@
+"""Planetoid loading from a read-only data root (generated fixture; real Cora when present)."""
+
+import os
+
+import pytest
+import torch
+from graph_fixtures import NUM_CLASSES, NUM_EXTRA, NUM_FEATURES, NUM_TEST, NUM_TRAIN, NUM_VAL, write_planetoid
+
+from dfazoo.data.planetoid import load_planetoid
+from dfazoo.data.root import DatasetNotFoundError
+
+
+@pytest.fixture(scope="module")
+def fixture_root(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield write_planetoid(tmp_path_factory.mktemp("data"))
+
+
+def test_public_split_and_normalised_features(fixture_root):
+    data = load_planetoid("cora", fixture_root)
+    assert data.num_nodes == NUM_TRAIN + NUM_VAL + NUM_EXTRA + NUM_TEST
+    assert data.num_features == NUM_FEATURES and int(data.y.max()) + 1 == NUM_CLASSES
+    assert (int(data.train_mask.sum()), int(data.val_mask.sum()), int(data.test_mask.sum())) == (
+        NUM_TRAIN,
+        NUM_VAL,
+        NUM_TEST,
+    )
+    sums = data.x.sum(1)
+    torch.testing.assert_close(sums[sums > 0], torch.ones_like(sums[sums > 0]))
+    assert not any((fixture_root / "planetoid" / "Cora").glob("processed")), "data root must stay untouched"
+
+
+def test_fresh_train_split_avoids_public_nodes_and_follows_its_seed(fixture_root):
+    public = load_planetoid("cora", fixture_root)
+    a = load_planetoid("cora", fixture_root, split="fresh_train", num_train_per_class=5, split_seed=1)
+    b = load_planetoid("cora", fixture_root, split="fresh_train", num_train_per_class=5, split_seed=1)
+    c = load_planetoid("cora", fixture_root, split="fresh_train", num_train_per_class=5, split_seed=2)
+    assert torch.equal(a.train_mask, b.train_mask) and not torch.equal(a.train_mask, c.train_mask)
+    assert not (a.train_mask & (public.train_mask | public.val_mask | public.test_mask)).any()
+    assert torch.equal(a.test_mask, public.test_mask)
+    assert torch.bincount(a.y[a.train_mask]).tolist() == [5] * NUM_CLASSES
+
+
+def test_missing_dataset_names_the_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(DatasetNotFoundError, match=r"ind\.citeseer\.x"):
+        load_planetoid("citeseer", tmp_path)
+    with pytest.raises(ValueError, match="not a Planetoid graph"):
+        load_planetoid("mnist", tmp_path)
+
+
+@pytest.mark.data
+def test_real_cora(shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data = load_planetoid("Cora", shared_data)
+    assert (data.num_nodes, data.num_features) == (2708, 1433)
+    assert int(data.train_mask.sum()) == 140 and int(data.test_mask.sum()) == 1000
+    assert os.access(tmp_path / "dfazoo" / "processed", os.W_OK)
