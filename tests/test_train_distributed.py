@@ -47,14 +47,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _train(run_dir, method: str, init_seed: int = 0) -> set[int]:
+VARIANTS = {"dfa": ("dfa", "mean"), "shallow": ("shallow", "mean"), "dfa-sum": ("dfa", "sum")}
+
+
+def _train(run_dir, variant: str, init_seed: int = 0) -> set[int]:
     """Train the tiny MLP for one epoch (4 SGD steps of 16 samples); return the batch sizes seen."""
     from test_train_trainer import SyntheticTask, tiny_recipe
 
     from dfazoo.train import Trainer
     from dfazoo.vision import MLP
 
-    arch = {"in_features": 8, "hidden": [16, 16], "out_features": 3}
+    method, reduction = VARIANTS[variant]
+    arch = {"in_features": 8, "hidden": [16, 16], "out_features": 3, "error_reduction": reduction}
     recipe = tiny_recipe(epochs=1, method=method, arch_config=arch)
     torch.manual_seed(init_seed)  # each rank draws other weights: DDP must broadcast rank 0's
     model = MLP(**recipe.model_kwargs())
@@ -80,8 +84,8 @@ def _rank_main(rank: int, world_size: int, port: int, root: str) -> None:
 
         with pytest.raises(RuntimeError, match="feedback matrix 'feedback.matrix' differs between ranks"):
             wrap_model(MLP(8, [4], 3, seed=rank), init_distributed())
-        for method in ("dfa", "shallow"):
-            assert _train(os.path.join(root, f"ddp-{method}"), method, init_seed=rank) == {16 // world_size}
+        for variant in VARIANTS:
+            assert _train(os.path.join(root, f"ddp-{variant}"), variant, init_seed=rank) == {16 // world_size}
     finally:
         torch.distributed.destroy_process_group()
 
@@ -89,9 +93,9 @@ def _rank_main(rank: int, world_size: int, port: int, root: str) -> None:
 @pytest.mark.integration
 def test_two_gloo_ranks_match_one_process_on_the_combined_batch(tmp_path):
     mp.spawn(_rank_main, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
-    for method in ("dfa", "shallow"):
-        assert _train(tmp_path / f"single-{method}", method) == {16}
-        ddp = load_checkpoint(tmp_path / f"ddp-{method}" / "last.pt")
-        single = load_checkpoint(tmp_path / f"single-{method}" / "last.pt")
+    for variant in VARIANTS:
+        assert _train(tmp_path / f"single-{variant}", variant) == {16}
+        ddp = load_checkpoint(tmp_path / f"ddp-{variant}" / "last.pt")
+        single = load_checkpoint(tmp_path / f"single-{variant}" / "last.pt")
         assert ddp["step"] == single["step"] == 4
         assert all(torch.allclose(ddp["model"][k], single["model"][k], atol=1e-6) for k in single["model"])
