@@ -13,17 +13,27 @@ from typing import Any
 import torch
 
 from dfazoo.train import Trainer
+from dfazoo.zoo.hub import zoo_root
 from dfazoo.zoo.recipe import Recipe
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def train_once(recipe: Recipe, data_root: str | None, epochs: int | None = None) -> dict[str, Any]:
-    """Train ``recipe`` with the project's Trainer in a throwaway run dir; return its outcome."""
+    """Train ``recipe`` with the project's Trainer; return its outcome.
+
+    Full-length runs go to ``runs/<model_id>/seed<k>``, the folder ``scripts/train_zoo.py``
+    uses, so releasing the median seed afterwards reuses the finished run instead of
+    retraining it. Shortened runs (``epochs``) use a throwaway folder.
+    """
     if epochs is not None:
-        recipe = replace(recipe, epochs=epochs)
-    with tempfile.TemporaryDirectory(prefix="dfazoo-graph-") as run_dir:
-        result = Trainer(recipe, run_dir, data_root=data_root, progress=False).fit()
+        with tempfile.TemporaryDirectory(prefix="dfazoo-graph-") as run_dir:
+            result = Trainer(
+                replace(recipe, epochs=epochs), run_dir, data_root=data_root, progress=False
+            ).fit()
+    else:
+        run_dir = zoo_root() / "runs" / recipe.model_id / f"seed{recipe.seed}"
+        result = Trainer(recipe, run_dir, data_root=data_root, progress=False, resume=True).fit()
     return {
         "seed": recipe.seed,
         "best_val": result.best_metric,

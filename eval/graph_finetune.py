@@ -65,7 +65,9 @@ def finetune(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
     parser.add_argument("--model", default="gcn-cora-dfa", help="zoo id or model folder")
     parser.add_argument("--split-seed", type=int, default=1)

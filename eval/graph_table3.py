@@ -86,7 +86,9 @@ def checks(cells: dict[str, dict[str, Any]], datasets: list[str], archs: list[st
                 continue
             ours = dfa["accuracy"]["mean"]
             paper = PAPER_ACCURACY[(ds, "dfa")][arch]
-            line = f"- {arch}-{ds}: DFA {ours:.1f} vs paper DFA {paper:.1f}: {'≥' if ours >= paper else 'BELOW'}"
+            line = (
+                f"- {arch}-{ds}: DFA {ours:.1f} vs paper DFA {paper:.1f}: {'≥' if ours >= paper else 'BELOW'}"
+            )
             if bp is not None:
                 gap = bp["accuracy"]["mean"] - ours
                 line += f"; BP - DFA = {gap:+.1f} ({'within' if gap <= 2.5 else 'OUTSIDE'} 2.5 points)"
@@ -150,7 +152,9 @@ def render(cells: dict[str, dict[str, Any]], args: argparse.Namespace, elapsed: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
     parser.add_argument("--quick", action="store_true", help="2 seeds, 20 epochs, GCN and GAT only")
     parser.add_argument("--seeds", type=int, default=10)
@@ -170,7 +174,9 @@ def main(argv: list[str] | None = None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     summary = {k: {kk: vv for kk, vv in v.items() if kk != "runs"} for k, v in cells.items()}
     (RESULTS / f"graph_table3{suffix}.json").write_text(
-        json.dumps({"cells": summary, "paper": {f"{d}-{m}": v for (d, m), v in PAPER_ACCURACY.items()}}, indent=1)
+        json.dumps(
+            {"cells": summary, "paper": {f"{d}-{m}": v for (d, m), v in PAPER_ACCURACY.items()}}, indent=1
+        )
         + "\n"
     )
     (RESULTS / f"graph_table3{suffix}.md").write_text(render(cells, args, elapsed))

@@ -46,11 +46,15 @@ def main(argv: list[str] | None = None) -> None:
     epochs = 1 if args.quick else args.epochs
     grid = [(p, "dfa") for p in CNN_PRACTICES] + [("norm", "bp")]
     results: dict[tuple[str, str], list[dict]] = {}
-    for practice, method, seed in tqdm([(p, m, s) for p, m in grid for s in range(seeds)], desc="Table 4 cells"):
+    for practice, method, seed in tqdm(
+        [(p, m, s) for p, m in grid for s in range(seeds)], desc="Table 4 cells"
+    ):
         recipe = cnn_cifar_recipe(practice, method, seed, epochs)
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 1000})
-        cell = run_cell(recipe, RESULTS / name / "cells" / f"{practice}-{method}-seed{seed}.json", args.data_root, name)
+        cell = run_cell(
+            recipe, RESULTS / name / "cells" / f"{practice}-{method}-seed{seed}.json", args.data_root, name
+        )
         results.setdefault((practice, method), []).append(cell)
     command = "python eval/vision_cnn.py " + shlex.join(sys.argv[1:])
     summary = {f"{p}/{m}": {"practice": p, "method": m, **summarise(c)} for (p, m), c in results.items()}

@@ -78,10 +78,13 @@ def _order(item: tuple[tuple[str, str], list[dict]]) -> int:
     return rows().index(item[0])
 
 
-def write_tables(results: dict[tuple[str, str], list[dict]], name: str, seeds: int, epochs: int, quick: bool) -> None:
+def write_tables(
+    results: dict[tuple[str, str], list[dict]], name: str, seeds: int, epochs: int, quick: bool
+) -> None:
     command = "python eval/vision_practices.py " + shlex.join(sys.argv[1:])
     summary = {
-        f"{p}/{m}": {"practice": p, "method": m, **summarise(c)} for (p, m), c in sorted(results.items(), key=_order)
+        f"{p}/{m}": {"practice": p, "method": m, **summarise(c)}
+        for (p, m), c in sorted(results.items(), key=_order)
     }
     data_notes = next(c[0]["data_notes"] for c in results.values())
     lines = [

@@ -41,7 +41,9 @@ def memory_rows() -> list[dict]:
     rows = []
     for label, sizes, error in settings:
         mem = feedback_memory_bytes(sizes, error)
-        rows.append({"setting": label, "l_max": max(sizes), "sum_l_i": sum(sizes), "error_size": error, **mem})
+        rows.append(
+            {"setting": label, "l_max": max(sizes), "sum_l_i": sum(sizes), "error_size": error, **mem}
+        )
     return rows
 
 

@@ -16,7 +16,7 @@ import sys
 import torch
 
 from dfazoo.data.root import DatasetNotFoundError
-from dfazoo.zoo.cards import read_results, update_readme_table, write_card
+from dfazoo.zoo.cards import is_stale, read_results, update_readme_table, write_card
 from dfazoo.zoo.hub import cards_dir, repo_root
 from dfazoo.zoo.publish import train_and_release
 from dfazoo.zoo.registry import UnknownModelError, list_models
@@ -29,6 +29,8 @@ def regenerate_cards() -> None:
         if (folder / model_id / "model.safetensors").exists() and read_results(model_id) is not None:
             write_card(model_id)
             print(f"card regenerated: {folder / model_id / 'README.md'}")
+            if is_stale(model_id):
+                print(f"  warning: the {model_id} recipe changed since its release; retrain with --force")
 
 
 def update_readme() -> None:

@@ -2,9 +2,12 @@
 
 import pytest
 import torch
+from torch_geometric.data import Data
 from torch_geometric.nn import ChebConv, DNAConv
+from torch_geometric.transforms import TargetIndegree
 
 from dfazoo.graph import DNA, GAE, GAT, GCN, ChebNet, SplineNet
+from dfazoo.graph.convs import sparse_dropout, target_indegree
 from dfazoo.graph.projected import NodeProjectedDNAConv, ProjectFirstChebConv
 
 SMALL = {
@@ -23,7 +26,11 @@ def small_graph(n: int = 12, features: int = 6):
     x = torch.rand(n, features, generator=gen)
     ring = torch.arange(n)
     edge_index = torch.cat(
-        [torch.stack([ring, (ring + 1) % n]), torch.stack([(ring + 1) % n, ring]), torch.stack([ring, (ring + 5) % n])],
+        [
+            torch.stack([ring, (ring + 1) % n]),
+            torch.stack([(ring + 1) % n, ring]),
+            torch.stack([ring, (ring + 5) % n]),
+        ],
         dim=1,
     )
     y = torch.arange(n) % 3
@@ -128,3 +135,20 @@ def test_node_projected_dna_equals_pyg_with_gradients():
 def test_gat_receives_feedback_at_the_top_of_its_attention_layer():
     model = build("gat", "dfa")
     assert [p.size for p in model.feedback_points().values()] == [8]
+
+
+def test_sparse_dropout_scales_kept_entries_and_keeps_zeros():
+    torch.manual_seed(0)
+    x = (torch.rand(50, 40) < 0.1).float() * torch.rand(50, 40)
+    out = sparse_dropout(x, 0.5, training=True)
+    assert torch.all(out[x == 0] == 0)
+    kept = out[x != 0] != 0
+    torch.testing.assert_close(out[x != 0][kept], 2.0 * x[x != 0][kept])
+    assert 0 < kept.sum() < kept.numel()
+    assert sparse_dropout(x, 0.5, training=False) is x
+
+
+def test_spline_pseudo_coordinates_match_pyg_target_indegree():
+    _, edge_index, _ = small_graph()
+    data = TargetIndegree()(Data(edge_index=edge_index, num_nodes=12))
+    torch.testing.assert_close(target_indegree(edge_index, 12), data.edge_attr)

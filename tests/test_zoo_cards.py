@@ -14,8 +14,10 @@ from dfazoo.zoo.cards import (
     TABLE_END,
     TABLE_START,
     counterpart_ids,
+    is_stale,
     render_card,
     update_readme_table,
+    write_card,
     zoo_table,
 )
 from dfazoo.zoo.publish import train_and_release
@@ -128,3 +130,13 @@ def test_zoo_table_and_readme_update(zoo):
     assert readme.read_text() == f"intro\n{TABLE_START}\n{table}\n{TABLE_END}\noutro\n"
     readme.write_text("no markers")
     assert not update_readme_table(readme)
+
+
+def test_card_states_the_recipe_it_was_trained_with(zoo, monkeypatch):
+    train_and_release("mlp-digits-dfa", progress=False)
+    assert not is_stale("mlp-digits-dfa")
+    recipe = registry.get_recipe("mlp-digits-dfa")
+    monkeypatch.setitem(registry._RECIPES, recipe.model_id, dataclasses.replace(recipe, epochs=7))
+    assert is_stale("mlp-digits-dfa")
+    text = write_card("mlp-digits-dfa").read_text()
+    assert "2 epochs" in text and "7 epochs" not in text

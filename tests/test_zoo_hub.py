@@ -64,9 +64,12 @@ def test_unknown_id_suggests_close_matches():
         from_pretrained("mlp-digit-dfa")
 
 
-def test_missing_folder_is_named(tmp_path):
+def test_missing_folder_or_file_is_named(tmp_path):
     with pytest.raises(ModelLoadError, match="does not exist"):
         from_pretrained(tmp_path / "nowhere" / "deeper")
+    save_model(tiny(), tmp_path)
+    with pytest.raises(ModelLoadError, match="is a file; pass the folder"):
+        from_pretrained(tmp_path / WEIGHTS_NAME)
 
 
 def test_folder_without_weights(tmp_path):
@@ -134,3 +137,8 @@ def test_hub_unreachable_online(tmp_path, monkeypatch):
     monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(HubUnavailableError, match="unreachable"):
         from_pretrained("someorg/anything")
+
+
+def test_top_level_exports():
+    assert "mlp-digits-dfa" in dfazoo.list_models(domain="vision", method="dfa")
+    assert dfazoo.from_pretrained is from_pretrained and dfazoo.save_model is save_model

@@ -21,7 +21,7 @@ from dfazoo.graph.spline import SplineConv
 from dfazoo.zoo.registry import register_architecture
 
 
-def input_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+def sparse_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """``F.dropout`` applied to the non-zero entries only: the same distribution for sparse
     bag-of-words features (zeros stay zero), and about 6x faster on Cora's 2708 x 1433 input."""
     if not training or p == 0.0:
@@ -74,7 +74,7 @@ class TwoLayerGraphNet(DFAModel):
 
     def hidden(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         """Activations of the hidden layer (what Figure 2's t-SNE shows)."""
-        x = input_dropout(x, self.input_dropout, self.training)
+        x = sparse_dropout(x, self.input_dropout, self.training)
         return self.activation(self.convolve(self.conv1, x, edge_index))
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
@@ -288,7 +288,8 @@ class DNA(DFAModel):
         self.lin1 = nn.Linear(in_channels, hidden)
         self.point_in = FeedbackPoint(hidden, shared_dims=1)
         self.convs = nn.ModuleList(
-            NodeProjectedDNAConv(hidden, heads=heads, groups=groups, dropout=attention_dropout) for _ in range(num_layers)
+            NodeProjectedDNAConv(hidden, heads=heads, groups=groups, dropout=attention_dropout)
+            for _ in range(num_layers)
         )
         self.points = nn.ModuleList(FeedbackPoint(hidden, shared_dims=1) for _ in range(num_layers))
         self.lin2 = nn.Linear(hidden, out_channels)

@@ -53,7 +53,9 @@ class NodeProjectedDNAConv(DNAConv):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
         if x.dim() != 3:
-            raise ValueError(f"DNAConv needs features of shape [nodes, layers, channels], got {tuple(x.shape)}")
+            raise ValueError(
+                f"DNAConv needs features of shape [nodes, layers, channels], got {tuple(x.shape)}"
+            )
         if self.normalize:
             edge_index, edge_weight = gcn_norm(
                 edge_index, edge_weight, x.size(0), False, self.add_self_loops, self.flow, dtype=x.dtype

@@ -1,8 +1,12 @@
 """Zoo recipes of the graph domain (scaling paper §3.2: Tables 3, 4, A.2, A.4).
 
-Hyperparameters (Adam lr, weight decay, dropouts) were chosen per architecture and method on
-Cora's validation set only (``eval/graph_table3.py --tune``), starting from appendix C; the
-same values are used on CiteSeer. Accuracy is in percent, at the best-validation epoch.
+Hyperparameters (Adam lr, weight decay, dropouts): BP uses PyG's Planetoid examples (the
+paper's BP settings); DFA starts from the paper's appendix C. A small search on Cora's
+validation set only (2 seeds per setting, CPU-bound) moved GCN-DFA to lr 0.05, weight decay
+5e-4, dropout 0.2 (val 78.8 vs 77.2 for appendix C's setting) and confirmed GAT-DFA's appendix C
+setting; the other DFA cells use appendix C as is. Shallow uses the DFA setting of its
+architecture, as the paper does (appendix B). The same values are used on CiteSeer. After
+changing a recipe, delete its ``runs/<id>`` folders: runs resume from there.
 """
 
 from __future__ import annotations
@@ -57,8 +61,8 @@ HPARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("cheb", "dfa"): {"lr": 0.01, "weight_decay": 1e-4, "arch": {"dropout": 0.0, "input_dropout": 0.0}},
     ("cheb", "shallow"): {"lr": 0.01, "weight_decay": 1e-4, "arch": {"dropout": 0.0, "input_dropout": 0.0}},
     ("gcn", "bp"): {"lr": 0.01, "weight_decay": 5e-4, "arch": {"dropout": 0.5, "input_dropout": 0.5}},
-    ("gcn", "dfa"): {"lr": 0.01, "weight_decay": 1e-4, "arch": {"dropout": 0.1, "input_dropout": 0.1}},
-    ("gcn", "shallow"): {"lr": 0.01, "weight_decay": 1e-4, "arch": {"dropout": 0.1, "input_dropout": 0.1}},
+    ("gcn", "dfa"): {"lr": 0.05, "weight_decay": 5e-4, "arch": {"dropout": 0.2, "input_dropout": 0.2}},
+    ("gcn", "shallow"): {"lr": 0.05, "weight_decay": 5e-4, "arch": {"dropout": 0.2, "input_dropout": 0.2}},
     ("spline", "bp"): {"lr": 0.01, "weight_decay": 5e-3, "arch": {"dropout": 0.5, "input_dropout": 0.5}},
     ("spline", "dfa"): {"lr": 0.01, "weight_decay": 5e-3, "arch": {"dropout": 0.5, "input_dropout": 0.5}},
     ("spline", "shallow"): {"lr": 0.01, "weight_decay": 5e-3, "arch": {"dropout": 0.5, "input_dropout": 0.5}},

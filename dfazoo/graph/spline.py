@@ -23,9 +23,7 @@ from torch_geometric.nn.dense.linear import Linear
 from torch_geometric.nn.inits import uniform, zeros
 
 
-def linear_spline_basis(
-    pseudo: Tensor, kernel_size: Tensor, is_open_spline: Tensor
-) -> tuple[Tensor, Tensor]:
+def linear_spline_basis(pseudo: Tensor, kernel_size: Tensor, is_open_spline: Tensor) -> tuple[Tensor, Tensor]:
     """Degree-1 basis of ``pseudo`` (E, dim) in [0, 1].
 
     Returns ``(basis, weight_index)``, both (E, 2**dim): the non-zero basis products and the
@@ -91,7 +89,9 @@ class SplineConv(MessagePassing):
             self.lin.reset_parameters()
         zeros(self.bias)
 
-    def forward(self, x: Tensor | tuple[Tensor, Tensor | None], edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+    def forward(
+        self, x: Tensor | tuple[Tensor, Tensor | None], edge_index: Tensor, edge_attr: Tensor
+    ) -> Tensor:
         x_src, x_dst = (x, x) if isinstance(x, Tensor) else x
         # The message is linear in x_j: transform every node by all K kernels once, then
         # gather per edge, instead of multiplying per edge.

@@ -90,7 +90,9 @@ class NodeClassificationTask(Task):
         }
 
     def alignment_batch(self) -> tuple[Any, Any, Callable[[torch.Tensor, Any], torch.Tensor]]:
-        mask = self.data.train_mask if self.alignment_nodes == "train" else torch.ones_like(self.data.train_mask)
+        mask = (
+            self.data.train_mask if self.alignment_nodes == "train" else torch.ones_like(self.data.train_mask)
+        )
 
         def loss_fn(out: torch.Tensor, target: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
             y, m = target
@@ -164,7 +166,9 @@ class LinkPredictionTask(Task):
         data = self.val_data if split == "val" else self.test_data
         return data.pos_edge_label_index, data.neg_edge_label_index
 
-    def train_batches(self, epoch: int, generator: torch.Generator) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
+    def train_batches(
+        self, epoch: int, generator: torch.Generator
+    ) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
         pos = self.train_data.pos_edge_label_index
         seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
         return [(pos, _seeded_negatives(self.train_data.edge_index, self.num_nodes, pos.size(1), seed))]

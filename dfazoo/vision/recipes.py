@@ -20,7 +20,9 @@ PAPER = "Launay, Poli, Krzakala 2019, Principled Training of NNs with DFA"
 BATCH = 128
 BP_LR = BATCH * 5e-4
 CIFAR_NOTES = f"{JPEG_NOTE}. Validation: 5,000 train images held out by a fixed permutation (seed 0)."
-MNIST_NOTES = "MNIST official IDX files. Validation: 5,000 train images held out by a fixed permutation (seed 0)."
+MNIST_NOTES = (
+    "MNIST official IDX files. Validation: 5,000 train images held out by a fixed permutation (seed 0)."
+)
 
 # Table 2 practices: (label, MLP overrides, SGD lr, paper test accuracy %).
 PRACTICES: dict[str, tuple[str, dict[str, Any], float, float]] = {
@@ -49,7 +51,7 @@ def _sgd(method: str, lr: float) -> dict[str, Any]:
     return {"name": "sgd", "lr": BP_LR if method == "bp" else lr}
 
 
-def mlp_cifar_recipe(practice: str = "norm", method: str = "dfa", seed: int = 0, epochs: int = 20) -> Recipe:
+def mlp_cifar_recipe(practice: str = "norm", method: str = "dfa", seed: int = 0, epochs: int = 10) -> Recipe:
     """3 x 800 MLP on CIFAR-10 with one of :data:`PRACTICES` (Table 2)."""
     label, overrides, lr, paper = PRACTICES[practice]
     arch = {"in_features": 3072, "hidden": [800, 800, 800], "out_features": 10, "activation": "tanh"}
@@ -78,7 +80,7 @@ def mlp_cifar_recipe(practice: str = "norm", method: str = "dfa", seed: int = 0,
     )
 
 
-def cnn_cifar_recipe(practice: str = "norm", method: str = "dfa", seed: int = 0, epochs: int = 10) -> Recipe:
+def cnn_cifar_recipe(practice: str = "norm", method: str = "dfa", seed: int = 0, epochs: int = 3) -> Recipe:
     """The Table 4 CNN on CIFAR-10 with one of :data:`CNN_PRACTICES`."""
     label, overrides, paper = CNN_PRACTICES[practice]
     arch = {"in_channels": 3, "image_size": 32, "num_classes": 10, "activation": "tanh"}
@@ -125,7 +127,13 @@ def bottleneck_recipe(keep: int, seed: int = 0, epochs: int = 5) -> Recipe:
 
 def vgg_cifar_recipe(method: str = "dfa", seed: int = 0, epochs: int = 4, width_mult: float = 0.25) -> Recipe:
     """VGG-16 at 32 x 32 on CIFAR-10 (conv widths scaled by ``width_mult`` for the CPU budget)."""
-    arch = {"image_size": 32, "num_classes": 10, "width_mult": width_mult, "fc_width": 512, "activation": "relu"}
+    arch = {
+        "image_size": 32,
+        "num_classes": 10,
+        "width_mult": width_mult,
+        "fc_width": 512,
+        "activation": "relu",
+    }
     return Recipe(
         model_id=f"vgg16-cifar10-{method}",
         domain="vision",
@@ -148,7 +156,7 @@ def vgg_cifar_recipe(method: str = "dfa", seed: int = 0, epochs: int = 4, width_
     )
 
 
-def mlp_mnist_recipe(method: str = "dfa", seed: int = 0, epochs: int = 10) -> Recipe:
+def mlp_mnist_recipe(method: str = "dfa", seed: int = 0, epochs: int = 5) -> Recipe:
     arch = {"in_features": 784, "hidden": [800, 800, 800], "out_features": 10, "activation": "tanh"}
     arch["error_reduction"] = "sum"
     return Recipe(

@@ -19,7 +19,9 @@ def runs_dir() -> Path:
     return cache_dir().parent / "runs" / "vision"
 
 
-def run_cell(recipe: Recipe, result_file: Path, data_root: str | None = None, tag: str = "") -> dict[str, Any]:
+def run_cell(
+    recipe: Recipe, result_file: Path, data_root: str | None = None, tag: str = ""
+) -> dict[str, Any]:
     """Train ``recipe`` with the Trainer (resuming an interrupted run) unless ``result_file`` exists.
 
     The cell records val/test/train accuracy (%) of the best-val checkpoint, its alignment on the

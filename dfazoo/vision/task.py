@@ -72,7 +72,9 @@ class ImageClassificationTask(Task):
     def _prepare(self, x: np.ndarray, y: np.ndarray, pixel_max: float) -> tuple[torch.Tensor, torch.Tensor]:
         return (torch.from_numpy(x).float() / pixel_max - self.mean) / self.std, torch.from_numpy(y)
 
-    def train_batches(self, epoch: int, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def train_batches(
+        self, epoch: int, generator: torch.Generator
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         x, y = self.splits["train"]
         perm = torch.randperm(len(x), generator=generator)
         for start in range(0, len(x), self.batch_size):
@@ -91,7 +93,9 @@ class ImageClassificationTask(Task):
         was_training = model.training
         model.eval()
         x, _ = self.splits[split]
-        logits = torch.cat([model(x[i : i + self.eval_batch_size]) for i in range(0, len(x), self.eval_batch_size)])
+        logits = torch.cat(
+            [model(x[i : i + self.eval_batch_size]) for i in range(0, len(x), self.eval_batch_size)]
+        )
         model.train(was_training)
         return logits
 

@@ -9,7 +9,26 @@ from dfazoo.core import DFAModel, FeedbackPoint, OutputHook, make_activation
 from dfazoo.vision.cnn import he_init
 from dfazoo.zoo.registry import register_architecture
 
-VGG16_LAYOUT: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+VGG16_LAYOUT: tuple[int | str, ...] = (
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+)
 
 
 def vgg16_point_sizes(image_size: int = 224, width_mult: float = 1.0, fc_width: int = 4096) -> list[int]:
@@ -74,7 +93,10 @@ class VGG16(DFAModel):
         self.features = nn.Sequential(*layers)
         fc: list[nn.Module] = [nn.Flatten()]
         for i in range(2):
-            fc += [nn.Linear(width * size * size if i == 0 else fc_width, fc_width), make_activation(activation)]
+            fc += [
+                nn.Linear(width * size * size if i == 0 else fc_width, fc_width),
+                make_activation(activation),
+            ]
             if dropout:
                 fc.append(nn.Dropout(dropout))
             fc.append(FeedbackPoint(fc_width))

@@ -261,6 +261,8 @@ Dataset **{recipe.dataset}**, task `{recipe.task}` with `{json.dumps(recipe.task
 
 ## How to reproduce
 
+Datasets that are not bundled are read from `--data-root D` (or `$DFAZOO_DATA`).
+
 ```bash
 {command}
 dfazoo eval {recipe.model_id}
@@ -302,9 +304,22 @@ def _method_text(method: str) -> str:
     }.get(method, method)
 
 
+def released_recipe(model_id: str, results: dict[str, Any]) -> Recipe:
+    """The recipe the results were measured with (stored in them), else the registered one."""
+    return Recipe(**results["recipe"]) if "recipe" in results else get_recipe(model_id)
+
+
+def is_stale(model_id: str, results_folder: Path | None = None) -> bool:
+    """True when the registered recipe changed since ``model_id`` was released."""
+    results = read_results(model_id, results_folder)
+    if results is None or "recipe" not in results:
+        return False
+    return results["recipe"] != json.loads(json.dumps(get_recipe(model_id).to_dict()))
+
+
 def write_card(model_id: str, folder: Path | None = None, results_folder: Path | None = None) -> Path:
-    """(Re)generate ``<folder or model_cards/<id>>/README.md`` from the recipe and results."""
-    recipe = get_recipe(model_id)
+    """(Re)generate ``<folder or model_cards/<id>>/README.md`` from the results and the recipe
+    they were measured with."""
     results = read_results(model_id, results_folder)
     if results is None:
         where = (results_folder or results_dir()) / f"{model_id}.json"
@@ -313,7 +328,7 @@ def write_card(model_id: str, folder: Path | None = None, results_folder: Path |
         )
     target = (folder or cards_dir() / model_id) / CARD_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_card(recipe, results, results_folder))
+    target.write_text(render_card(released_recipe(model_id, results), results, results_folder))
     return target
 
 

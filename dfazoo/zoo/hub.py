@@ -130,6 +130,8 @@ def resolve_folder(
     path = Path(name).expanduser()
     if path.is_dir():
         return path
+    if path.exists():
+        raise ModelLoadError(f"{name!r} is a file; pass the folder holding {CONFIG_NAME} and {WEIGHTS_NAME}")
     if _is_hub_repo_id(name) and not path.exists():
         return _download(name, revision)
     if os.sep in name or name.startswith((".", "~")):

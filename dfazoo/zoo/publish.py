@@ -99,6 +99,7 @@ def train_and_release(
     values = [s["value"] for s in per_seed]
     results = {
         "model_id": model_id,
+        "recipe": recipe.to_dict(),
         "domain": recipe.domain,
         "dataset": recipe.dataset,
         "metric": recipe.metric,

@@ -1,0 +1,62 @@
+import torch
+import torch.nn.functional as F
+
+from dfazoo import measure_alignment
+from dfazoo.core import feedback_memory_bytes
+from dfazoo.vision import CNN, MLP, VGG16, vgg16_point_sizes
+
+
+def grads(model, x, y):
+    model.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+def test_cnn_points_on_conv_outputs_and_dfa_trains_every_layer():
+    torch.manual_seed(0)
+    model = CNN(channels=(4, 6, 8), image_size=16, method="dfa")
+    sizes = [p.size for p in model.feedback_points().values()]
+    assert sizes == [4 * 16 * 16, 6 * 8 * 8, 8 * 4 * 4]
+    x, y = torch.randn(5, 3, 16, 16), torch.randint(0, 10, (5,))
+    assert model(x).shape == (5, 10)
+    dfa = grads(model, x, y)
+    bp = grads(model.set_method("bp"), x, y)
+    assert set(dfa) == set(bp) and all(g.abs().sum() > 0 for g in dfa.values())
+    torch.testing.assert_close(dfa["classifier.weight"], bp["classifier.weight"])
+    assert not torch.allclose(dfa["features.0.weight"], bp["features.0.weight"])
+    shallow = grads(model.set_method("shallow"), x, y)
+    assert set(shallow) == {"classifier.weight", "classifier.bias"}
+
+
+def test_cnn_alignment_reports_every_conv_point():
+    torch.manual_seed(0)
+    model = CNN(channels=(4, 4, 4), image_size=8, batch_norm=True, dropout=0.1).eval()
+    align = measure_alignment(model, torch.randn(6, 3, 8, 8), torch.randint(0, 10, (6,)), F.cross_entropy)
+    assert len(align) == 3 and all(-1 <= a["mean"] <= 1 for a in align.values())
+
+
+def test_vgg16_has_15_points_matching_the_size_formula():
+    torch.manual_seed(0)
+    model = VGG16(image_size=32, width_mult=1 / 16, fc_width=32)
+    sizes = [p.size for p in model.feedback_points().values()]
+    assert len(model.conv_layers()) == 13 and len(sizes) == 15
+    assert sizes == vgg16_point_sizes(32, 1 / 16, 32)
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    assert model.feedback.matrix.shape == (max(sizes), 10)
+
+
+def test_vgg16_imagenet_feedback_memory():
+    sizes = vgg16_point_sizes(224, 1.0, 4096)
+    assert max(sizes) == 64 * 224 * 224 and sizes[-1] == 4096 and len(sizes) == 15
+    mem = feedback_memory_bytes(sizes, 1000)
+    assert mem["unique"] == 64 * 224 * 224 * 1000 * 4
+    assert mem["per_layer"] > 4 * mem["unique"]
+
+
+def test_bottleneck_freezes_all_but_b_neurons_of_layer_2():
+    torch.manual_seed(0)
+    model = MLP(20, [16, 16, 16], 10, bottleneck_layer=2, bottleneck_keep=3, seed=1)
+    g = grads(model, torch.randn(8, 20), torch.randint(0, 10, (8,)))
+    layer2 = [n for n in g if n.endswith("weight")][1]
+    moving_rows = (g[layer2].abs().sum(1) > 0).sum().item()
+    assert moving_rows == 3

@@ -1,0 +1,92 @@
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from dfazoo.train import Trainer
+from dfazoo.vision.recipes import (
+    PRACTICES,
+    bottleneck_recipe,
+    cnn_cifar_recipe,
+    mlp_cifar_recipe,
+    mlp_digits_recipe,
+    vgg_cifar_recipe,
+)
+from dfazoo.vision.sweep import run_cell, summarise
+from dfazoo.vision.task import ImageClassificationTask
+from dfazoo.zoo import build_model, get_recipe, list_models
+
+
+@pytest.fixture(scope="module")
+def digits_recipe():
+    return mlp_digits_recipe("dfa", epochs=6)
+
+
+def test_digits_task_splits_batches_and_metrics(digits_recipe):
+    task = ImageClassificationTask(digits_recipe)
+    sizes = {k: len(v[0]) for k, v in task.splits.items()}
+    assert sizes == {"train": 1437 - 287, "val": 287, "test": 360}
+    x, _ = task.splits["train"]
+    assert x.mean(dim=(0, 2, 3)).abs().max() < 1e-4
+    seen = torch.cat([b[1] for b in task.train_batches(0, torch.Generator().manual_seed(0))])
+    assert len(seen) == sizes["train"]
+    torch.manual_seed(0)
+    model = build_model(digits_recipe)
+    first, second = task.evaluate(model, "test"), task.evaluate(model, "test")
+    assert first == second and 0 <= first["accuracy"] <= 100
+    inputs, targets, loss_fn = task.alignment_batch()
+    assert inputs.shape[0] == 128 and loss_fn(model(inputs), targets).ndim == 0
+
+
+def test_train_subset_is_random_not_the_first_class(digits_recipe):
+    recipe = dataclasses.replace(digits_recipe, task_config={"val_size": 287, "train_subset": 100})
+    labels = ImageClassificationTask(recipe).splits["train"][1]
+    assert len(labels) == 100 and len(labels.unique()) == 10
+
+
+def test_dfa_learns_digits_with_the_trainer(digits_recipe, tmp_path):
+    trainer = Trainer(digits_recipe, tmp_path / "run", progress=False)
+    result = trainer.fit()
+    assert result.test_metrics["accuracy"] > 60
+    assert len(result.alignment) == len(digits_recipe.arch_config["hidden"])
+
+
+def test_run_cell_caches_and_summarises(digits_recipe, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    recipe = dataclasses.replace(digits_recipe, epochs=1)
+    path = tmp_path / "cells" / "a.json"
+    cell = run_cell(recipe, path)
+    assert json.loads(path.read_text())["test_accuracy"] == cell["test_accuracy"]
+    assert run_cell(dataclasses.replace(recipe, epochs=99), path) == cell
+    summary = summarise([cell, cell])
+    assert summary["runs"] == 2 and summary["test_accuracy"][1] == 0.0
+    assert set(summary["alignment"]) == set(cell["alignment"])
+
+
+def test_vision_recipes_are_registered_and_consistent():
+    ids = set(list_models(domain="vision"))
+    expected = {f"mlp3x800-cifar10-{m}" for m in ("bp", "dfa", "shallow")} | {
+        "cnn-cifar10-bp",
+        "cnn-cifar10-dfa",
+    }
+    expected |= {
+        "mlp3x800-mnist-bp",
+        "mlp3x800-mnist-dfa",
+        "mlp-digits-bp",
+        "mlp-digits-dfa",
+        "mlp-digits-shallow",
+    }
+    assert expected <= ids
+    assert get_recipe("mlp3x800-cifar10-dfa").arch_config["error_reduction"] == "sum"
+    assert "JPEG" in get_recipe("cnn-cifar10-dfa").data_notes
+
+
+def test_practice_grids_build_the_described_models():
+    for practice, (_, overrides, lr, _) in PRACTICES.items():
+        recipe = mlp_cifar_recipe(practice, "dfa")
+        assert recipe.optimizer["lr"] == lr and all(recipe.arch_config[k] == v for k, v in overrides.items())
+    assert mlp_cifar_recipe("norm", "bp").optimizer["lr"] == pytest.approx(128 * 5e-4)
+    assert bottleneck_recipe(7).arch_config["bottleneck_keep"] == 7
+    assert cnn_cifar_recipe("no_norm").arch_config["feedback_norm"] is False
+    assert vgg_cifar_recipe("bp").arch == "vgg16"
