@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--quick", action="store_true", help="1 seed, 1 epoch on 2,000 images (smoke test)")
+    parser.add_argument("--only-seed", type=int, help="train only this seed (to run seeds in parallel)")
     parser.add_argument("--report-only", action="store_true", help="tabulate the cached cells, train nothing")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.report_only:
             if result_file.exists():
                 results.setdefault((practice, method), []).append(json.loads(result_file.read_text()))
+            continue
+        if args.only_seed is not None and seed != args.only_seed:
             continue
         recipe = mlp_cifar_recipe(practice, method, seed, epochs)
         if args.quick:

@@ -1,0 +1,43 @@
+"""Helpers of the graph result scripts: run cache keys, resume, median seed."""
+
+import importlib.util
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from dfazoo.graph.recipes import node_recipe
+
+EVAL = Path(__file__).resolve().parents[1] / "eval"
+spec = importlib.util.spec_from_file_location("graph_common", EVAL / "graph_common.py")
+graph_common = importlib.util.module_from_spec(spec)
+sys.modules["graph_common"] = graph_common
+spec.loader.exec_module(graph_common)
+
+
+def test_median_seed_is_the_lower_middle_by_test_metric():
+    runs = [{"seed": s, "test": {"accuracy": a}} for s, a in [(0, 80.0), (1, 70.0), (2, 90.0), (3, 75.0)]]
+    assert graph_common.median_seed(runs, "accuracy") == 3
+    assert graph_common.median_seed(runs[:3], "accuracy") == 0
+
+
+def test_cache_key_follows_hyperparameters_and_epochs():
+    recipe = node_recipe("gcn", "cora", "dfa", seed=0)
+    changed = replace(recipe, optimizer={**recipe.optimizer, "lr": 0.123})
+    assert graph_common.recipe_hash(recipe) != graph_common.recipe_hash(changed)
+    assert graph_common.recipe_hash(recipe) != graph_common.recipe_hash(recipe, epochs=5)
+    assert graph_common.recipe_hash(recipe) == graph_common.recipe_hash(replace(recipe, notes="x"))
+
+
+def test_run_cache_trains_once_and_persists(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_train(recipe, data_root, epochs=None):
+        calls.append(recipe.seed)
+        return {"seed": recipe.seed, "test": {"accuracy": 50.0}}
+
+    monkeypatch.setattr(graph_common, "train_once", fake_train)
+    path = tmp_path / "runs.json"
+    recipe = node_recipe("gcn", "cora", "bp", seed=4)
+    graph_common.RunCache(path).get_or_run(recipe, None)
+    again = graph_common.RunCache(path).get_or_run(recipe, None)
+    assert calls == [4] and again["test"]["accuracy"] == 50.0
