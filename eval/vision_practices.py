@@ -84,7 +84,8 @@ def _order(item: tuple[tuple[str, str], list[dict]]) -> int:
 def write_tables(
     results: dict[tuple[str, str], list[dict]], name: str, seeds: int, epochs: int, quick: bool
 ) -> None:
-    command = "python eval/vision_practices.py " + shlex.join(sys.argv[1:])
+    command = "python eval/vision_practices.py " + shlex.join(a for a in sys.argv[1:] if a != "--report-only")
+    epochs = max(c["epochs"] for cells in results.values() for c in cells)
     summary = {
         f"{p}/{m}": {"practice": p, "method": m, **summarise(c)}
         for (p, m), c in sorted(results.items(), key=_order)

@@ -1,6 +1,7 @@
 """Graph tasks and recipes end to end with the Trainer, on a generated Planetoid graph."""
 
 import importlib.util
+import random
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -74,6 +75,16 @@ def test_link_prediction_with_dfa(fixture_root, tmp_path):
     result = Trainer(recipe, tmp_path, data_root=fixture_root, task=task, progress=False).fit()
     assert result.test_metrics["auc"] > 0.7 and 0.0 < result.test_metrics["ap"] <= 1.0
     assert set(result.alignment) == {"point"}
+
+
+def test_link_split_ignores_the_global_rngs(fixture_root):
+    recipe = replace(gae_recipe("cora", "bp"), arch_config={"in_channels": NUM_FEATURES, "latent": 8})
+    negatives = []
+    for seed in (1, 2):
+        random.seed(seed)
+        torch.manual_seed(seed)
+        negatives.append(LinkPredictionTask(recipe, fixture_root).edges("test")[1])
+    assert torch.equal(*negatives)
 
 
 def test_finetune_example_on_generated_data(fixture_root, tmp_path):

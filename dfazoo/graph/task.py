@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -110,17 +111,26 @@ def reconstruction_loss(z: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -
     ) + F.binary_cross_entropy_with_logits(neg_logit, torch.zeros_like(neg_logit))
 
 
-def _seeded_negatives(edge_index: torch.Tensor, num_nodes: int, count: int, seed: int) -> torch.Tensor:
-    # PyG's negative_sampling draws from Python's global RNG (and torch's): seed both, then
-    # restore them, so runs stay reproducible and the trainer's RNG streams are untouched.
+@contextmanager
+def seeded_rngs(seed: int) -> Iterator[None]:
+    """Seed torch's and Python's global RNGs inside the block and restore both after it.
+
+    PyG's ``RandomLinkSplit`` and ``negative_sampling`` draw from both, so splits and negatives
+    are reproducible across processes and the trainer's RNG streams stay untouched.
+    """
     state = random.getstate()
     try:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             random.seed(seed)
-            return negative_sampling(edge_index, num_nodes=num_nodes, num_neg_samples=count)
+            yield
     finally:
         random.setstate(state)
+
+
+def _seeded_negatives(edge_index: torch.Tensor, num_nodes: int, count: int, seed: int) -> torch.Tensor:
+    with seeded_rngs(seed):
+        return negative_sampling(edge_index, num_nodes=num_nodes, num_neg_samples=count)
 
 
 @register_task
@@ -145,8 +155,7 @@ class LinkPredictionTask(Task):
             split_labels=True,
             add_negative_train_samples=False,
         )
-        with torch.random.fork_rng():
-            torch.manual_seed(split_seed)
+        with seeded_rngs(split_seed):
             self.train_data, self.val_data, self.test_data = splitter(data)
         self.num_nodes = int(data.num_nodes)
         train_pos = self.train_data.pos_edge_label_index

@@ -44,7 +44,9 @@ CNN_PRACTICES: dict[str, tuple[str, dict[str, Any], float]] = {
     "do_05": ("norm + DO(0.5)", {"dropout": 0.5}, 57.95),
     "do_01": ("norm + DO(0.1)", {"dropout": 0.1}, 61.31),
 }
-BEST_PRACTICE = "lrelu_neg"
+# The DFA practice of mlp3x800-cifar10-dfa: best validation accuracy in eval/vision_practices.py
+# (seed 0, 10 epochs). The paper's best, lReLU(-0.5) at lr 1e-4, is far from converged at that budget.
+BEST_PRACTICE = "no_norm"
 
 
 def _sgd(method: str, lr: float) -> dict[str, Any]:
@@ -125,7 +127,9 @@ def bottleneck_recipe(keep: int, seed: int = 0, epochs: int = 5) -> Recipe:
     )
 
 
-def vgg_cifar_recipe(method: str = "dfa", seed: int = 0, epochs: int = 4, width_mult: float = 0.25) -> Recipe:
+def vgg_cifar_recipe(
+    method: str = "dfa", seed: int = 0, epochs: int = 4, width_mult: float = 0.25, lr: float = 1e-2
+) -> Recipe:
     """VGG-16 at 32 x 32 on CIFAR-10 (conv widths scaled by ``width_mult`` for the CPU budget)."""
     arch = {
         "image_size": 32,
@@ -144,12 +148,12 @@ def vgg_cifar_recipe(method: str = "dfa", seed: int = 0, epochs: int = 4, width_
         metric="accuracy",
         arch_config=arch,
         task_config={"val_size": 5000},
-        optimizer={"name": "sgd", "lr": 1e-2, "momentum": 0.9},
+        optimizer={"name": "sgd", "lr": lr, "momentum": 0.9},
         epochs=epochs,
         batch_size=BATCH,
         seed=seed,
         tolerance=1.0,
-        description=f"VGG-16 (conv widths x{width_mult}) on 32x32 CIFAR-10, {method.upper()}, SGD lr 1e-2 momentum 0.9.",
+        description=f"VGG-16 (conv widths x{width_mult}) on 32x32 CIFAR-10, {method.upper()}, SGD lr {lr:g} momentum 0.9.",
         data_notes=CIFAR_NOTES,
         paper_ref=f"{PAPER}, Table 3 (spirit: the paper trains full VGG-16 on CIFAR-100/ImageNet)",
         notes="Error reduction 'mean' for BP and DFA. Accuracy in %.",
