@@ -97,7 +97,9 @@ def checks(cells: dict[str, dict[str, Any]], datasets: list[str], archs: list[st
 
 
 def render(cells: dict[str, dict[str, Any]], args: argparse.Namespace, elapsed: float) -> str:
-    cmd = "python eval/graph_table3.py --data-root ../shared/data" + (" --quick" if args.quick else "")
+    cmd = "python eval/graph_table3.py --data-root ../shared/data" + (
+        " --quick" if args.quick else f" --seeds {args.seeds} --dna-seeds {args.dna_seeds}"
+    )
     head = "| dataset | " + " | ".join(ARCH_TITLES[a] for a in args.archs) + " |"
     rule = "|---" * (len(args.archs) + 1) + "|"
     md = [
