@@ -58,6 +58,9 @@ class RunCache:
         self.path = path
         self.runs: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
 
+    def get(self, recipe: Recipe, epochs: int | None = None) -> dict[str, Any] | None:
+        return self.runs.get(f"{recipe.model_id}/seed{recipe.seed}/{recipe_hash(recipe, epochs)}")
+
     def get_or_run(self, recipe: Recipe, data_root: str | None, epochs: int | None = None) -> dict[str, Any]:
         key = f"{recipe.model_id}/seed{recipe.seed}/{recipe_hash(recipe, epochs)}"
         if key not in self.runs:

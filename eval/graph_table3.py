@@ -47,7 +47,12 @@ def run_cells(args: argparse.Namespace, suffix: str) -> dict[str, dict[str, Any]
     cells: dict[str, list[dict[str, Any]]] = {}
     for arch, ds, method, seed in tqdm(jobs, desc="graph table 3", unit="run"):
         recipe = node_recipe(arch, ds, method, seed=seed)
-        run = caches[arch].get_or_run(recipe, args.data_root, args.epochs)
+        if args.cached_only:
+            run = caches[arch].get(recipe, args.epochs)
+            if run is None:
+                continue
+        else:
+            run = caches[arch].get_or_run(recipe, args.data_root, args.epochs)
         cells.setdefault(recipe.model_id, []).append(run)
     out = {}
     for model_id, runs in cells.items():
@@ -97,8 +102,10 @@ def checks(cells: dict[str, dict[str, Any]], datasets: list[str], archs: list[st
 
 
 def render(cells: dict[str, dict[str, Any]], args: argparse.Namespace, elapsed: float) -> str:
-    cmd = "python eval/graph_table3.py --data-root ../shared/data" + (
-        " --quick" if args.quick else f" --seeds {args.seeds} --dna-seeds {args.dna_seeds}"
+    cmd = (
+        "python eval/graph_table3.py --data-root ../shared/data"
+        + (" --quick" if args.quick else f" --seeds {args.seeds} --dna-seeds {args.dna_seeds}")
+        + (" --cached-only" if args.cached_only else "")
     )
     head = "| dataset | " + " | ".join(ARCH_TITLES[a] for a in args.archs) + " |"
     rule = "|---" * (len(args.archs) + 1) + "|"
@@ -165,6 +172,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", nargs="+", default=list(AVAILABLE_DATASETS), choices=list(DATASETS))
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--epochs", type=int, help="override the recipes' 250 epochs")
+    parser.add_argument(
+        "--cached-only", action="store_true", help="train nothing: tabulate the finished runs among the seeds"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.dna_seeds, args.epochs = 2, 2, args.epochs or 20
