@@ -31,6 +31,7 @@ class CNN(DFAModel):
     """
 
     arch_name = "cnn"
+    head_name = "classifier"
 
     def __init__(
         self,

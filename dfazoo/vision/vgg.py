@@ -59,6 +59,7 @@ class VGG16(DFAModel):
     """
 
     arch_name = "vgg16"
+    head_name = "classifier"
 
     def __init__(
         self,
