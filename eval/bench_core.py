@@ -52,8 +52,17 @@ def _mlp_case(in_features: int, hidden: list[int], batch: int) -> tuple[Callable
 def _lm_case(placement: str, batch: int = 32, seq: int = 128, vocab: int = 65) -> tuple[Callable, Callable]:
     def build(method: str) -> DFAModel:
         torch.manual_seed(0)
-        return TransformerLM(vocab, d_model=256, n_layers=4, n_heads=4, d_ff=1024, max_len=seq,
-                             dropout=0.0, method=method, placement=placement)
+        return TransformerLM(
+            vocab,
+            d_model=256,
+            n_layers=4,
+            n_heads=4,
+            d_ff=1024,
+            max_len=seq,
+            dropout=0.0,
+            method=method,
+            placement=placement,
+        )
 
     def batch_fn() -> tuple[torch.Tensor, torch.Tensor]:
         return torch.randint(0, vocab, (batch, seq)), torch.randint(0, vocab, (batch, seq))
@@ -109,8 +118,11 @@ def main(argv: list[str] | None = None) -> dict:
     memory = feedback_memory_bytes(VGG16_IMAGENET_POINTS, error_size=1000)
     result = {
         "command": "python eval/bench_core.py" + (" --quick" if args.quick else f" --steps {steps}"),
-        "machine": {"threads": torch.get_num_threads(), "processor": platform.processor(),
-                    "torch": torch.__version__},
+        "machine": {
+            "threads": torch.get_num_threads(),
+            "processor": platform.processor(),
+            "torch": torch.__version__,
+        },
         "steps": rows,
         "vgg16_imagenet_feedback_memory": {
             "unique_shared_matrix_gib": memory["unique"] / 2**30,
@@ -140,8 +152,9 @@ def render(result: dict) -> str:
     for r in result["steps"]:
         target = "-" if r["target"] is None else f"<= {r['target']:.2f}"
         met = "-" if r["meets_target"] is None else ("yes" if r["meets_target"] else "**no**")
-        lines.append(f"| {r['model']} | {r['bp_ms']:.1f} | {r['dfa_ms']:.1f} | {r['ratio']:.3f} | "
-                     f"{target} | {met} |")
+        lines.append(
+            f"| {r['model']} | {r['bp_ms']:.1f} | {r['dfa_ms']:.1f} | {r['ratio']:.3f} | {target} | {met} |"
+        )
     mem = result["vgg16_imagenet_feedback_memory"]
     lines += [
         "",
