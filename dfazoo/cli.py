@@ -162,7 +162,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from dfazoo.demo import run_demo
 
-    print(json.dumps(run_demo(epochs=args.epochs, seed=args.seed), indent=2, default=str))
+    results = run_demo(epochs=args.epochs, seed=args.seed, progress=sys.stderr.isatty())
+    if args.json:
+        print(json.dumps(results, indent=2))
     return 0
 
 
@@ -228,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="train BP, DFA and shallow side by side on a small task")
     p.add_argument("--epochs", type=int)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="also print the results as JSON")
     p.set_defaults(func=_cmd_demo)
     return parser
 

@@ -115,7 +115,7 @@ def test_train_then_plot(tmp_path, capsys):
 def test_demo_is_wired(monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(
-        "dfazoo.demo.run_demo", lambda epochs=None, seed=0: calls.append((epochs, seed)) or {}
+        "dfazoo.demo.run_demo", lambda epochs=None, seed=0, progress=True: calls.append((epochs, seed)) or {}
     )
     assert run(capsys, "demo", "--epochs", "2", "--seed", "3")[0] == 0
     assert calls == [(2, 3)]
