@@ -49,6 +49,12 @@ CNN_PRACTICES: dict[str, tuple[str, dict[str, Any], float]] = {
 BEST_PRACTICE = "no_norm"
 
 
+def _image_recipe(**fields: Any) -> Recipe:
+    """A vision recipe: image classification scored by accuracy (%), 5,000 validation images."""
+    fields = {"task_config": {"val_size": 5000}, "batch_size": BATCH, **fields}
+    return Recipe(domain="vision", task="image_classification", metric="accuracy", **fields)
+
+
 def _sgd(method: str, lr: float) -> dict[str, Any]:
     return {"name": "sgd", "lr": BP_LR if method == "bp" else lr}
 
@@ -58,19 +64,14 @@ def mlp_cifar_recipe(practice: str = "norm", method: str = "dfa", seed: int = 0,
     label, overrides, lr, paper = PRACTICES[practice]
     arch = {"in_features": 3072, "hidden": [800, 800, 800], "out_features": 10, "activation": "tanh"}
     arch.update(overrides, error_reduction="sum")
-    return Recipe(
+    return _image_recipe(
         model_id=f"mlp3x800-cifar10-{method}",
-        domain="vision",
         arch="mlp",
         dataset="cifar10",
         method=method,
-        task="image_classification",
-        metric="accuracy",
         arch_config=arch,
-        task_config={"val_size": 5000},
         optimizer=_sgd(method, lr),
         epochs=epochs,
-        batch_size=BATCH,
         seed=seed,
         tolerance=0.5,
         description=f"3 x 800 fully connected net on CIFAR-10, {label}, trained with {method.upper()} (SGD, He init).",
@@ -87,19 +88,14 @@ def cnn_cifar_recipe(practice: str = "norm", method: str = "dfa", seed: int = 0,
     label, overrides, paper = CNN_PRACTICES[practice]
     arch = {"in_channels": 3, "image_size": 32, "num_classes": 10, "activation": "tanh"}
     arch.update(overrides, error_reduction="sum")
-    return Recipe(
+    return _image_recipe(
         model_id=f"cnn-cifar10-{method}",
-        domain="vision",
         arch="cnn",
         dataset="cifar10",
         method=method,
-        task="image_classification",
-        metric="accuracy",
         arch_config=arch,
-        task_config={"val_size": 5000},
         optimizer=_sgd(method, 5e-4),
         epochs=epochs,
-        batch_size=BATCH,
         seed=seed,
         tolerance=0.5,
         description=f"CNN (3 conv 5x5 layers of 32/64/64 filters + linear classifier, tanh) on CIFAR-10, "
@@ -138,19 +134,14 @@ def vgg_cifar_recipe(
         "fc_width": 512,
         "activation": "relu",
     }
-    return Recipe(
+    return _image_recipe(
         model_id=f"vgg16-cifar10-{method}",
-        domain="vision",
         arch="vgg16",
         dataset="cifar10",
         method=method,
-        task="image_classification",
-        metric="accuracy",
         arch_config=arch,
-        task_config={"val_size": 5000},
         optimizer={"name": "sgd", "lr": lr, "momentum": 0.9},
         epochs=epochs,
-        batch_size=BATCH,
         seed=seed,
         tolerance=1.0,
         description=f"VGG-16 (conv widths x{width_mult}) on 32x32 CIFAR-10, {method.upper()}, SGD lr {lr:g} momentum 0.9.",
@@ -163,19 +154,14 @@ def vgg_cifar_recipe(
 def mlp_mnist_recipe(method: str = "dfa", seed: int = 0, epochs: int = 5) -> Recipe:
     arch = {"in_features": 784, "hidden": [800, 800, 800], "out_features": 10, "activation": "tanh"}
     arch["error_reduction"] = "sum"
-    return Recipe(
+    return _image_recipe(
         model_id=f"mlp3x800-mnist-{method}",
-        domain="vision",
         arch="mlp",
         dataset="mnist",
         method=method,
-        task="image_classification",
-        metric="accuracy",
         arch_config=arch,
-        task_config={"val_size": 5000},
         optimizer=_sgd(method, 5e-4),
         epochs=epochs,
-        batch_size=BATCH,
         seed=seed,
         tolerance=0.3,
         description=f"3 x 800 tanh fully connected net on MNIST, trained with {method.upper()} (SGD).",
@@ -192,14 +178,11 @@ def mlp_digits_recipe(method: str = "dfa", seed: int = 0, epochs: int = 20) -> R
     Narrow hidden layers keep the shallow baseline (random features) well below DFA, as in the
     papers, while the whole demo trains in seconds.
     """
-    return Recipe(
+    return _image_recipe(
         model_id=f"mlp-digits-{method}",
-        domain="vision",
         arch="mlp",
         dataset="digits",
         method=method,
-        task="image_classification",
-        metric="accuracy",
         arch_config={"in_features": 64, "hidden": [32, 32, 32], "out_features": 10, "activation": "tanh"},
         task_config={"val_size": 287},
         optimizer={"name": "adam", "lr": 3e-3},
