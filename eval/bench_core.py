@@ -158,7 +158,16 @@ def render(result: dict) -> str:
     mem = result["vgg16_imagenet_feedback_memory"]
     lines += [
         "",
-        "The FLOP limit for the CIFAR MLP (DFA skips the three 800x800 input-gradient matmuls) is 0.857.",
+        "FLOP limits: the CIFAR MLP's DFA step skips the input-gradient matmuls of the 800x800 layers "
+        "and of the head, 0.857 of BP's FLOPs; the 8 x 1024 MLP's, about 0.70. Everything else (tanh, "
+        "loss, SGD update) costs both methods the same.",
+        "",
+        "Transformer placements (scaling paper §3.4): macro, one point after every block (DFA skips "
+        "only each block's first input-gradient); micro, after every layer inside the blocks too (top "
+        "of the attention mechanism, after the attention sub-layer, after the feed-forward activation), "
+        "so DFA skips the input-gradients of the QKV, feed-forward and output-projection inputs. "
+        "Blocks use LayerNorms without gain (`ln_affine=False`): an affine gain under a point needs "
+        "exactly the input-gradient DFA skips.",
         "",
         "## Feedback-matrix memory, VGG-16 on ImageNet (principled paper, Table 1)",
         "",
