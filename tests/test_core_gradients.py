@@ -91,6 +91,25 @@ def test_dfa_points_hand_on_tensors_that_do_not_require_grad():
     assert seen == [False, False, False]
 
 
+def test_dfa_backward_skips_exactly_the_input_gradient_matmuls():
+    """Counted FLOPs: DFA = BP - the input-gradient matmuls between points + one projection."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    n, (d_in, hidden, d_out) = 6, SIZES
+    x, y = _batch(n)
+    flops = {}
+    for method in ("bp", "dfa"):
+        model = MLP(*SIZES, method=method)
+        with FlopCounterMode(display=False) as counter:
+            F.cross_entropy(model(x), y).backward()
+        flops[method] = counter.get_total_flops()
+    widths = [d_in, *hidden, d_out]
+    # BP computes dL/dh for every layer's input except the network input: n x out x in MACs each.
+    input_grads = sum(2 * n * widths[i + 1] * widths[i] for i in range(1, len(widths) - 1))
+    projection = 2 * n * d_out * max(hidden)
+    assert flops["dfa"] == flops["bp"] - input_grads + projection
+
+
 def test_sum_reduction_scales_hidden_signals_by_batch_size():
     x, y = _batch(8)
     grads = {}
