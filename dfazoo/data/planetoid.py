@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import torch
+from sklearn.model_selection import StratifiedKFold
 from torch_geometric.data import Data
 from torch_geometric.datasets import Planetoid
 from torch_geometric.transforms import NormalizeFeatures
@@ -20,6 +21,7 @@ from dfazoo.data.root import DatasetNotFoundError, cache_dir, data_root, is_offl
 
 PLANETOID_NAMES: dict[str, str] = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 RAW_SUFFIXES: tuple[str, ...] = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+STRATIFIED_SPLIT = "stratified_20_20_60"
 SOURCE = "https://github.com/kimiyoung/planetoid (via torch_geometric.datasets.Planetoid)"
 
 
@@ -59,6 +61,10 @@ def load_planetoid(
     ``split="random"`` is PyG's random split (train, val and test redrawn from ``split_seed``);
     ``split="fresh_train"`` keeps the public val/test nodes and draws ``num_train_per_class``
     new train nodes per class among the nodes outside the public train/val/test sets.
+    ``split="stratified_20_20_60"`` partitions every node into five class-stratified folds
+    (shuffled with ``split_seed``): one for training, one for validation, three for test. That is
+    the split of PyG's DNAConv example (there with seed 55), the likely source of the scaling
+    paper's DNAConv numbers.
     """
     name = planetoid_name(dataset)
     raw = find_raw_dir(root, name)
@@ -82,14 +88,25 @@ def load_planetoid(
         ds = Planetoid(
             str(cache),
             name,
-            split="public" if split == "fresh_train" else split,
+            split="public" if split in ("fresh_train", STRATIFIED_SPLIT) else split,
             num_train_per_class=num_train_per_class,
             transform=NormalizeFeatures(),
         )
         data = ds[0]
         if split == "fresh_train":
             data.train_mask = fresh_train_mask(data, num_train_per_class)
+        elif split == STRATIFIED_SPLIT:
+            data.train_mask, data.val_mask, data.test_mask = stratified_masks(data.y, split_seed)
         return data
+
+
+def stratified_masks(y: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Train / val / test masks from five class-stratified folds: fold 0, fold 1, folds 2-4."""
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed).split(y.numpy(), y.numpy())
+    masks = [torch.zeros(y.numel(), dtype=torch.bool) for _ in range(3)]
+    for k, (_, index) in enumerate(folds):
+        masks[min(k, 2)][torch.from_numpy(index)] = True
+    return masks[0], masks[1], masks[2]
 
 
 def fresh_train_mask(data: Data, per_class: int) -> torch.Tensor:
