@@ -7,7 +7,7 @@ paper's Figure 3) for BP, DFA and the untrained init. Also reports the feedback-
 VGG-16 for ImageNet (Table 1): one shared matrix against one matrix per layer.
 Writes ``eval/results/vision_vgg.{md,json}`` and ``vision_vgg_filters.png``.
 
-    python eval/vision_vgg.py [--epochs 4] [--width-mult 0.25] [--quick]
+    python eval/vision_vgg.py [--epochs 3] [--width-mult 0.25] [--quick]
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def plot_filters(panels: dict[str, torch.Tensor], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--width-mult", type=float, default=0.25)
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--quick", action="store_true", help="width 1/8, 1 epoch on 1,000 images")

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from dfazoo.train import Trainer
+from dfazoo.train.optim import build_optimizer
 from dfazoo.vision.recipes import (
     PRACTICES,
     bottleneck_recipe,
@@ -58,10 +59,28 @@ def test_run_cell_caches_and_summarises(digits_recipe, tmp_path, monkeypatch):
     path = tmp_path / "cells" / "a.json"
     cell = run_cell(recipe, path)
     assert json.loads(path.read_text())["test_accuracy"] == cell["test_accuracy"]
-    assert run_cell(dataclasses.replace(recipe, epochs=99), path) == cell
+    other = dataclasses.replace(recipe, epochs=99, optimizer={"name": "adam", "lr": 1e-3})
+    assert run_cell(other, path) == cell
     summary = summarise([cell, cell])
     assert summary["runs"] == 2 and summary["test_accuracy"][1] == 0.0
     assert set(summary["alignment"]) == set(cell["alignment"])
+
+
+def test_run_cell_extends_a_shorter_cell_from_its_checkpoint(digits_recipe, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "cells" / "a.json"
+    run_cell(dataclasses.replace(digits_recipe, epochs=1), path)
+    longer = run_cell(dataclasses.replace(digits_recipe, epochs=2), path)
+    assert longer["epochs"] == 2 and json.loads(path.read_text())["epochs"] == 2
+    fresh = run_cell(dataclasses.replace(digits_recipe, epochs=2), tmp_path / "cells" / "b.json")
+    assert longer["test_accuracy"] == fresh["test_accuracy"]
+
+
+def test_cnn_classifier_lr_is_a_param_group_override():
+    paper, fast = cnn_cifar_recipe("norm", "dfa"), cnn_cifar_recipe("norm", "dfa", classifier_lr=0.064)
+    assert "param_groups" not in paper.optimizer and paper.paper_ref == fast.paper_ref
+    optimizer = build_optimizer(build_model(fast), fast.optimizer)
+    assert [(g["lr"], len(g["params"])) for g in optimizer.param_groups] == [(5e-4, 6), (0.064, 2)]
 
 
 def test_vision_recipes_are_registered_and_consistent():

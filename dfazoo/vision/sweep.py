@@ -26,9 +26,14 @@ def run_cell(
 
     The cell records val/test/train accuracy (%) of the best-val checkpoint, its alignment on the
     task's 128-sample batch, and the budget. A diverged run is recorded as such, not retried.
+    A cached cell is returned as is, except that one trained for fewer epochs than ``recipe``
+    with an otherwise equal recipe and no scheduler is extended: its run resumes from its last
+    checkpoint, which equals training the longer budget from the start.
     """
     if result_file.exists():
-        return json.loads(result_file.read_text())
+        cached = json.loads(result_file.read_text())
+        if not _extends(cached, recipe):
+            return cached
     run_dir = runs_dir() / (tag or result_file.parent.name) / result_file.stem
     trainer = Trainer(recipe, run_dir, data_root=data_root, progress=False, resume=True)
     cell: dict[str, Any] = {"model_id": recipe.model_id, "recipe": recipe.to_dict(), "epochs": recipe.epochs}
@@ -52,6 +57,18 @@ def run_cell(
     tmp.write_text(json.dumps(cell, indent=2) + "\n")
     os.replace(tmp, result_file)
     return cell
+
+
+def _extends(cell: dict[str, Any], recipe: Recipe) -> bool:
+    """True when ``recipe`` is ``cell``'s constant-schedule recipe with more epochs."""
+    wanted = json.loads(json.dumps(recipe.to_dict()))
+    done = cell.get("recipe", {})
+    return (
+        not cell.get("diverged")
+        and recipe.scheduler is None
+        and done.get("epochs", recipe.epochs) < recipe.epochs
+        and {**done, "epochs": recipe.epochs} == wanted
+    )
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
