@@ -67,6 +67,9 @@ class RunCache:
             torch.set_num_threads(1)
             self.runs[key] = train_once(recipe, data_root, epochs)
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Merge with what other invocations wrote meanwhile, so parallel runs lose nothing.
+            on_disk = json.loads(self.path.read_text()) if self.path.exists() else {}
+            self.runs = {**on_disk, **self.runs}
             self.path.write_text(json.dumps(self.runs, indent=1) + "\n")
         return self.runs[key]
 

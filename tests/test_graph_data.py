@@ -42,6 +42,27 @@ def test_fresh_train_split_avoids_public_nodes_and_follows_its_seed(fixture_root
     assert torch.bincount(a.y[a.train_mask]).tolist() == [5] * NUM_CLASSES
 
 
+def test_stratified_split_partitions_every_node_by_class(fixture_root):
+    data = load_planetoid("cora", fixture_root, split="stratified_20_20_60", split_seed=55)
+    train, val, test = data.train_mask, data.val_mask, data.test_mask
+    assert torch.equal(train.int() + val.int() + test.int(), torch.ones(data.num_nodes, dtype=torch.int))
+    n = data.num_nodes
+    assert (
+        abs(int(train.sum()) - n / 5) <= NUM_CLASSES and abs(int(test.sum()) - 3 * n / 5) <= 2 * NUM_CLASSES
+    )
+    # Stratified: each class keeps (within one node per fold) its share in the train fold.
+    for c in range(NUM_CLASSES):
+        in_class = data.y == c
+        assert abs(int((train & in_class).sum()) - int(in_class.sum()) / 5) <= 1
+
+
+def test_stratified_split_follows_its_seed(fixture_root):
+    a = load_planetoid("cora", fixture_root, split="stratified_20_20_60", split_seed=55)
+    b = load_planetoid("cora", fixture_root, split="stratified_20_20_60", split_seed=55)
+    c = load_planetoid("cora", fixture_root, split="stratified_20_20_60", split_seed=1)
+    assert torch.equal(a.train_mask, b.train_mask) and not torch.equal(a.train_mask, c.train_mask)
+
+
 def test_missing_dataset_names_the_files(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(DatasetNotFoundError, match=r"ind\.citeseer\.x"):

@@ -41,3 +41,15 @@ def test_run_cache_trains_once_and_persists(tmp_path, monkeypatch):
     graph_common.RunCache(path).get_or_run(recipe, None)
     again = graph_common.RunCache(path).get_or_run(recipe, None)
     assert calls == [4] and again["test"]["accuracy"] == 50.0
+
+
+def test_search_config_maps_onto_the_recipe():
+    spec = importlib.util.spec_from_file_location("graph_search", EVAL / "graph_search.py")
+    graph_search = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(graph_search)
+    config = {**graph_search.START["cheb"], "lr": 0.02, "error_reduction": "sum", "dropout": 0.8}
+    recipe = graph_search.config_recipe("cheb", config, seed=3)
+    assert recipe.seed == 3 and recipe.dataset == "cora" and recipe.method == "dfa"
+    assert recipe.optimizer["lr"] == 0.02 and recipe.optimizer["name"] == "adam"
+    assert recipe.arch_config["error_reduction"] == "sum" and recipe.arch_config["dropout"] == 0.8
+    assert set(graph_search.GRID) == set(config)

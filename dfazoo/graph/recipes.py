@@ -1,14 +1,24 @@
 """Zoo recipes of the graph domain (scaling paper §3.2: Tables 3, 4, A.2, A.4).
 
 Hyperparameters (Adam lr, weight decay, dropouts): BP uses PyG's Planetoid examples (the
-paper's BP settings); DFA starts from the paper's appendix C. A small search on Cora's
-validation set only (2 seeds per setting, CPU-bound) moved GCN-, ChebConv- and SplineConv-DFA
-to lr 0.05, weight decay 5e-4, dropout 0.2 (higher Cora validation accuracy than appendix C's
-settings) and kept GAT-DFA's appendix C setting. DNAConv: with
+paper's BP settings); DFA starts from the paper's appendix C. A first small search on Cora's
+validation set only (2 seeds per setting) moved GCN-, ChebConv- and SplineConv-DFA to lr 0.05,
+weight decay 5e-4, dropout 0.2 and kept GAT-DFA's appendix C setting. ``eval/graph_search.py``
+then ran one coordinate pass from those recipes over error reduction, feedback init, lr,
+weight decay, dropout and input dropout, scored by the mean best Cora validation accuracy
+over seeds 0-3 (test never read; grid and every configuration in
+``eval/results/graph_search.md``). It changed GCN-DFA (principled feedback init, weight decay
+1e-4, no hidden dropout, input dropout 0.8; Cora val 77.5 -> 80.4), ChebConv-DFA (summed
+DFA error, weight decay 1e-3, dropout 0.8, input dropout 0.5; 74.6 -> 77.85) and
+SplineConv-DFA (summed DFA error, no weight decay, dropout and input dropout 0.8; 77.2 -> 79.1).
+GAT-DFA was not searched (time). The Cora-chosen GCN setting transfers badly to CiteSeer
+(eval/results/graph_table3.md); it is kept, as the protocol selects on Cora only. DNAConv: with
 PyG's example regularisation (weight decay 5e-4, dropout 0.5, attention dropout 0.8) BP did not
 leave chance level in 90 epochs on the Planetoid split, so BP uses the DFA setting of appendix C
-(lr 0.01, no weight decay, no dropout). Shallow uses the DFA setting of its
-architecture, as the paper does (appendix B). The same values are used on CiteSeer. After
+(lr 0.01, no weight decay, no dropout). Shallow uses the DFA lr, weight decay and dropouts of
+its architecture, as the paper does (appendix B). GAE-DFA: ``eval/graph_gae_search.py`` (Cora
+validation AUC, seeds 0-2) moved it from the appendix C setting (val AUC 0.887) to principled
+feedback init and dropout 0.2 (0.899). The same values are used on CiteSeer. After
 changing a recipe, delete its ``runs/<id>`` folders: runs resume from there.
 """
 
@@ -61,14 +71,26 @@ PAPER_GAE: dict[tuple[str, str], tuple[float, float]] = {
 # Per (arch, method): optimizer settings and architecture dropouts (chosen on Cora val).
 HPARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("cheb", "bp"): {"lr": 0.01, "weight_decay": 5e-4, "arch": {"dropout": 0.5, "input_dropout": 0.5}},
-    ("cheb", "dfa"): {"lr": 0.05, "weight_decay": 5e-4, "arch": {"dropout": 0.2, "input_dropout": 0.2}},
-    ("cheb", "shallow"): {"lr": 0.05, "weight_decay": 5e-4, "arch": {"dropout": 0.2, "input_dropout": 0.2}},
+    ("cheb", "dfa"): {
+        "lr": 0.05,
+        "weight_decay": 1e-3,
+        "arch": {"dropout": 0.8, "input_dropout": 0.5, "error_reduction": "sum"},
+    },
+    ("cheb", "shallow"): {"lr": 0.05, "weight_decay": 1e-3, "arch": {"dropout": 0.8, "input_dropout": 0.5}},
     ("gcn", "bp"): {"lr": 0.01, "weight_decay": 5e-4, "arch": {"dropout": 0.5, "input_dropout": 0.5}},
-    ("gcn", "dfa"): {"lr": 0.05, "weight_decay": 5e-4, "arch": {"dropout": 0.2, "input_dropout": 0.2}},
-    ("gcn", "shallow"): {"lr": 0.05, "weight_decay": 5e-4, "arch": {"dropout": 0.2, "input_dropout": 0.2}},
+    ("gcn", "dfa"): {
+        "lr": 0.05,
+        "weight_decay": 1e-4,
+        "arch": {"dropout": 0.0, "input_dropout": 0.8, "feedback_init": "principled"},
+    },
+    ("gcn", "shallow"): {"lr": 0.05, "weight_decay": 1e-4, "arch": {"dropout": 0.0, "input_dropout": 0.8}},
     ("spline", "bp"): {"lr": 0.01, "weight_decay": 5e-3, "arch": {"dropout": 0.5, "input_dropout": 0.5}},
-    ("spline", "dfa"): {"lr": 0.05, "weight_decay": 5e-4, "arch": {"dropout": 0.2, "input_dropout": 0.2}},
-    ("spline", "shallow"): {"lr": 0.05, "weight_decay": 5e-4, "arch": {"dropout": 0.2, "input_dropout": 0.2}},
+    ("spline", "dfa"): {
+        "lr": 0.05,
+        "weight_decay": 0.0,
+        "arch": {"dropout": 0.8, "input_dropout": 0.8, "error_reduction": "sum"},
+    },
+    ("spline", "shallow"): {"lr": 0.05, "weight_decay": 0.0, "arch": {"dropout": 0.8, "input_dropout": 0.8}},
     ("gat", "bp"): {"lr": 0.005, "weight_decay": 5e-4, "arch": {"dropout": 0.6, "input_dropout": 0.6}},
     ("gat", "dfa"): {"lr": 0.005, "weight_decay": 1e-4, "arch": {"dropout": 0.1, "input_dropout": 0.1}},
     ("gat", "shallow"): {"lr": 0.005, "weight_decay": 1e-4, "arch": {"dropout": 0.1, "input_dropout": 0.1}},
@@ -76,28 +98,32 @@ HPARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("dna", "dfa"): {"lr": 0.01, "weight_decay": 0.0, "arch": {"dropout": 0.0, "attention_dropout": 0.0}},
     ("dna", "shallow"): {"lr": 0.01, "weight_decay": 0.0, "arch": {"dropout": 0.0, "attention_dropout": 0.0}},
     ("gae", "bp"): {"lr": 0.01, "weight_decay": 0.0, "arch": {}},
-    ("gae", "dfa"): {"lr": 0.01, "weight_decay": 0.0, "arch": {}},
+    ("gae", "dfa"): {
+        "lr": 0.01,
+        "weight_decay": 0.0,
+        "arch": {"dropout": 0.2, "feedback_init": "principled"},
+    },
 }
 
 # The seed of each zoo model: the median-accuracy seed of its 10-seed table run (see
 # eval/results/graph_table3.json, "median_seed"); 0 where no table run chose one.
 MEDIAN_SEEDS: dict[str, int] = {
     "cheb-citeseer-bp": 4,
-    "cheb-citeseer-dfa": 4,
-    "cheb-citeseer-shallow": 3,
+    "cheb-citeseer-dfa": 5,
+    "cheb-citeseer-shallow": 6,
     "cheb-cora-bp": 0,
-    "cheb-cora-dfa": 0,
-    "cheb-cora-shallow": 3,
-    "dna-citeseer-bp": 0,
-    "dna-citeseer-dfa": 0,
+    "cheb-cora-dfa": 2,
+    "cheb-cora-shallow": 9,
+    "dna-citeseer-bp": 1,
+    "dna-citeseer-dfa": 1,
     "dna-citeseer-shallow": 0,
-    "dna-cora-bp": 0,
+    "dna-cora-bp": 3,
     "dna-cora-dfa": 0,
     "dna-cora-shallow": 0,
-    "gae-citeseer-bp": 2,
-    "gae-citeseer-dfa": 1,
+    "gae-citeseer-bp": 9,
+    "gae-citeseer-dfa": 7,
     "gae-cora-bp": 2,
-    "gae-cora-dfa": 1,
+    "gae-cora-dfa": 2,
     "gat-citeseer-bp": 0,
     "gat-citeseer-dfa": 8,
     "gat-citeseer-shallow": 6,
@@ -105,17 +131,17 @@ MEDIAN_SEEDS: dict[str, int] = {
     "gat-cora-dfa": 2,
     "gat-cora-shallow": 6,
     "gcn-citeseer-bp": 3,
-    "gcn-citeseer-dfa": 9,
-    "gcn-citeseer-shallow": 6,
+    "gcn-citeseer-dfa": 4,
+    "gcn-citeseer-shallow": 8,
     "gcn-cora-bp": 1,
-    "gcn-cora-dfa": 8,
-    "gcn-cora-shallow": 3,
+    "gcn-cora-dfa": 6,
+    "gcn-cora-shallow": 7,
     "spline-citeseer-bp": 5,
-    "spline-citeseer-dfa": 0,
-    "spline-citeseer-shallow": 3,
+    "spline-citeseer-dfa": 8,
+    "spline-citeseer-shallow": 1,
     "spline-cora-bp": 9,
     "spline-cora-dfa": 6,
-    "spline-cora-shallow": 6,
+    "spline-cora-shallow": 3,
 }
 
 MEDIAN_NOTE = (
@@ -123,6 +149,16 @@ MEDIAN_NOTE = (
     "(mean and std over seeds there)."
 )
 NODE_EPOCHS = 250
+# DNAConv's data split. The paper's DNAConv (128 hidden, 5 layers, 8 heads, 16 groups) is PyG's
+# DNAConv example, which splits every node into five class-stratified folds (seed 55): 20% train,
+# 20% val, 60% test. On that split our BP and DFA match the paper's DNAConv numbers; on the
+# Planetoid split BP stays near 79% on Cora. ``node_recipe(..., split="public")`` gives the latter.
+DNA_SPLIT: dict[str, Any] = {"split": "stratified_20_20_60", "split_seed": 55}
+SPLIT_NOTES: dict[str, str] = {
+    "public": "Planetoid public split (140/500/1000 on Cora, 120/500/1000 on CiteSeer)",
+    "stratified_20_20_60": "PyG's DNAConv example split (five class-stratified folds, seed 55: 20% "
+    "train, 20% val, 60% test), the split the paper's DNAConv numbers match",
+}
 GAE_EPOCHS = 400
 PLACEMENT_NOTE = (
     "Nodes share one feedback matrix. Placement: a point after every hidden layer's activation; "
@@ -131,8 +167,13 @@ PLACEMENT_NOTE = (
 
 
 def node_recipe(arch: str, dataset: str, method: str, seed: int | None = None, **task_config: Any) -> Recipe:
-    """The recipe of one Table 3 / A.4 cell (``seed`` defaults to the zoo's median seed)."""
+    """The recipe of one Table 3 / A.4 cell (``seed`` defaults to the zoo's median seed).
+
+    ``task_config`` overrides the task's settings, e.g. ``split="public"`` for DNAConv.
+    """
     features, classes = DATASETS[dataset]
+    split = {"split": "public"} if arch != "dna" or "split" in task_config else DNA_SPLIT
+    split_note = SPLIT_NOTES[task_config.get("split", split["split"])]
     hp = HPARAMS[(arch, method)]
     model_id = f"{arch}-{dataset}-{method}"
     paper = PAPER_ACCURACY[(dataset, method)][arch]
@@ -146,7 +187,7 @@ def node_recipe(arch: str, dataset: str, method: str, seed: int | None = None, *
         task="node_classification",
         metric="accuracy",
         arch_config={"in_channels": features, "out_channels": classes, **hp["arch"]},
-        task_config={"dataset": dataset, "split": "public", **task_config},
+        task_config={"dataset": dataset, **split, **task_config},
         placement="macro",
         optimizer={"name": "adam", "lr": hp["lr"], "weight_decay": hp["weight_decay"]},
         epochs=NODE_EPOCHS,
@@ -156,12 +197,12 @@ def node_recipe(arch: str, dataset: str, method: str, seed: int | None = None, *
         tolerance=1e-6,
         higher_is_better=True,
         description=(
-            f"{ARCH_TITLES[arch]} on {dataset} (Planetoid split), node classification, trained with "
+            f"{ARCH_TITLES[arch]} on {dataset}, node classification, trained with "
             f"{method.upper()}; full batch, Adam, {NODE_EPOCHS} epochs, test accuracy (%) at the "
             "best-validation epoch."
         ),
-        data_notes="Planetoid public split (140/500/1000 on Cora, 120/500/1000 on CiteSeer), "
-        "row-normalised bag-of-words features, via torch_geometric.datasets.Planetoid.",
+        data_notes=f"{split_note}; row-normalised bag-of-words features, via "
+        "torch_geometric.datasets.Planetoid.",
         paper_value=paper,
         paper_ref=f"Launay et al. 2020, Table {table}",
         notes=PLACEMENT_NOTE + " " + MEDIAN_NOTE.format(table="eval/results/graph_table3.md"),

@@ -1,0 +1,87 @@
+"""GAE-DFA hyperparameter search on Cora: configurations scored by mean best-validation AUC.
+
+    python eval/graph_gae_search.py --data-root ../shared/data
+
+Each configuration (Adam lr, weight decay, feedback init, error reduction, dropout) trains the
+``gae-cora-dfa`` recipe for seeds 0-2 with the project's Trainer; test edges are never read.
+Results are cached in ``eval/results/graph_gae_search.json`` (an interrupted search resumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import statistics
+import tempfile
+
+import torch
+from graph_common import RESULTS
+
+from dfazoo.graph.recipes import gae_recipe
+from dfazoo.train import Trainer
+
+SEEDS = (0, 1, 2)
+
+
+def grid() -> list[dict]:
+    configs = [
+        dict(lr=lr, weight_decay=wd, feedback_init=init, error_reduction="mean", dropout=0.0)
+        for lr, wd, init in itertools.product((0.005, 0.01, 0.02), (0.0, 5e-4), ("uniform2020", "principled"))
+    ]
+    configs.append(
+        dict(lr=0.01, weight_decay=0.0, feedback_init="uniform2020", error_reduction="sum", dropout=0.0)
+    )
+    configs += [
+        dict(lr=lr, weight_decay=0.0, feedback_init=init, error_reduction="mean", dropout=dropout)
+        for lr, init, dropout in [
+            (0.01, "uniform2020", 0.2),
+            (0.01, "principled", 0.2),
+            (0.02, "principled", 0.2),
+            (0.02, "uniform2020", 0.2),
+            (0.01, "uniform2020", 0.5),
+            (0.01, "principled", 0.5),
+        ]
+    ]
+    return configs
+
+
+def score(config: dict, data_root: str | None) -> list[float]:
+    """Best validation AUC of each seed."""
+    values = []
+    for seed in SEEDS:
+        base = gae_recipe("cora", "dfa", seed=seed)
+        arch = dict(
+            base.arch_config,
+            feedback_init=config["feedback_init"],
+            error_reduction=config["error_reduction"],
+            dropout=config["dropout"],
+        )
+        optimizer = {"name": "adam", "lr": config["lr"], "weight_decay": config["weight_decay"]}
+        recipe = dataclasses.replace(base, arch_config=arch, optimizer=optimizer)
+        with tempfile.TemporaryDirectory() as run_dir:
+            values.append(Trainer(recipe, run_dir, data_root=data_root, progress=False).fit().best_metric)
+    return values
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    path = RESULTS / "graph_gae_search.json"
+    done = json.loads(path.read_text()) if path.exists() else {}
+    for config in grid():
+        key = json.dumps(config, sort_keys=True)
+        if key not in done:
+            runs = score(config, args.data_root)
+            done[key] = {"val_auc": statistics.fmean(runs), "runs": runs}
+            path.write_text(json.dumps(done, indent=1) + "\n")
+        print(f"{done[key]['val_auc']:.4f}  {key}")
+    best = max(done, key=lambda k: done[k]["val_auc"])
+    print(f"best: {best} (mean val AUC {done[best]['val_auc']:.4f})")
+
+
+if __name__ == "__main__":
+    main()
