@@ -309,12 +309,20 @@ def released_recipe(model_id: str, results: dict[str, Any]) -> Recipe:
     return Recipe(**results["recipe"]) if "recipe" in results else get_recipe(model_id)
 
 
+# Recipe fields that describe a model without changing how it trains.
+PROSE_FIELDS: frozenset[str] = frozenset({"description", "notes", "data_notes"})
+
+
 def is_stale(model_id: str, results_folder: Path | None = None) -> bool:
-    """True when the registered recipe changed since ``model_id`` was released."""
+    """True when the registered recipe's training fields changed since ``model_id`` was released."""
     results = read_results(model_id, results_folder)
     if results is None or "recipe" not in results:
         return False
-    return results["recipe"] != json.loads(json.dumps(get_recipe(model_id).to_dict()))
+    current = json.loads(json.dumps(get_recipe(model_id).to_dict()))
+    released = results["recipe"]
+    return {k: v for k, v in released.items() if k not in PROSE_FIELDS} != {
+        k: v for k, v in current.items() if k not in PROSE_FIELDS
+    }
 
 
 def write_card(model_id: str, folder: Path | None = None, results_folder: Path | None = None) -> Path:
