@@ -10,7 +10,6 @@ Results are cached in ``eval/results/graph_gae_search.json`` (an interrupted sea
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import json
 import statistics
@@ -18,6 +17,7 @@ import tempfile
 
 import torch
 from graph_common import RESULTS
+from graph_search import apply_config
 
 from dfazoo.graph.recipes import gae_recipe
 from dfazoo.train import Trainer
@@ -51,15 +51,7 @@ def score(config: dict, data_root: str | None) -> list[float]:
     """Best validation AUC of each seed."""
     values = []
     for seed in SEEDS:
-        base = gae_recipe("cora", "dfa", seed=seed)
-        arch = dict(
-            base.arch_config,
-            feedback_init=config["feedback_init"],
-            error_reduction=config["error_reduction"],
-            dropout=config["dropout"],
-        )
-        optimizer = {"name": "adam", "lr": config["lr"], "weight_decay": config["weight_decay"]}
-        recipe = dataclasses.replace(base, arch_config=arch, optimizer=optimizer)
+        recipe = apply_config(gae_recipe("cora", "dfa", seed=seed), config)
         with tempfile.TemporaryDirectory() as run_dir:
             values.append(Trainer(recipe, run_dir, data_root=data_root, progress=False).fit().best_metric)
     return values

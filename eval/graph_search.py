@@ -51,7 +51,11 @@ START: dict[str, dict[str, Any]] = {
 
 
 def config_recipe(arch: str, config: dict[str, Any], seed: int) -> Recipe:
-    base = node_recipe(arch, "cora", "dfa", seed=seed)
+    return apply_config(node_recipe(arch, "cora", "dfa", seed=seed), config)
+
+
+def apply_config(base: Recipe, config: dict[str, Any]) -> Recipe:
+    """``base`` with ``config``'s optimizer keys in its optimizer and the rest in its arch config."""
     arch_config = {**base.arch_config, **{k: v for k, v in config.items() if k not in OPTIMIZER_KEYS}}
     optimizer = {**base.optimizer, **{k: config[k] for k in OPTIMIZER_KEYS}}
     return replace(base, arch_config=arch_config, optimizer=optimizer)

@@ -173,7 +173,8 @@ def node_recipe(arch: str, dataset: str, method: str, seed: int | None = None, *
     """
     features, classes = DATASETS[dataset]
     split = {"split": "public"} if arch != "dna" or "split" in task_config else DNA_SPLIT
-    split_note = SPLIT_NOTES[task_config.get("split", split["split"])]
+    split_name = task_config.get("split", split["split"])
+    split_note = SPLIT_NOTES.get(split_name, f"Planetoid graph, {split_name!r} split")
     hp = HPARAMS[(arch, method)]
     model_id = f"{arch}-{dataset}-{method}"
     paper = PAPER_ACCURACY[(dataset, method)][arch]
