@@ -2,7 +2,9 @@
 
 Shows that the convolutions barely align (conv1 near 0) while the classifier does the work.
 Each (row, seed) is a cached, resumable cell; rows are the five practices at the paper's rates, the
-"norm" practice with the classifier at ``BP_LR`` (see :func:`cnn_cifar_recipe`), and BP. Every row
+"norm" practice with the classifier at ``BP_LR`` (see :func:`cnn_cifar_recipe`), "norm" with the
+feedback points after each block's pooling instead of before it (with either classifier rate), and
+BP. Every row
 trains ``--epochs`` epochs unless ``--row-epochs ROW=E`` gives it its own budget; a cached cell
 with fewer epochs is extended from its checkpoint. Writes ``eval/results/vision_cnn.{md,json}``.
 
@@ -33,11 +35,13 @@ PAPER_ALIGN = {
     "do_05": (0.01, 0.09, 0.30, 0.96),
     "do_01": (0.02, 0.12, 0.44, 0.98),
 }
-# Row key -> (practice, method, classifier lr or None for the recipe's single rate).
-ROWS: dict[str, tuple[str, str, float | None]] = {
-    **{f"{p}/dfa": (p, "dfa", None) for p in CNN_PRACTICES},
-    "norm/dfa-clflr": ("norm", "dfa", BP_LR),
-    "norm/bp": ("norm", "bp", None),
+# Row key -> (practice, method, classifier lr or None for the recipe's single rate, feedback point).
+ROWS: dict[str, tuple[str, str, float | None, str]] = {
+    **{f"{p}/dfa": (p, "dfa", None, "activation") for p in CNN_PRACTICES},
+    "norm/dfa-clflr": ("norm", "dfa", BP_LR, "activation"),
+    "norm/dfa-pool": ("norm", "dfa", None, "pool"),
+    "norm/dfa-pool-clflr": ("norm", "dfa", BP_LR, "pool"),
+    "norm/bp": ("norm", "bp", None, "activation"),
 }
 
 
@@ -66,8 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     budget = dict.fromkeys(ROWS, 1) if args.quick else row_epochs(args.row_epochs, args.epochs)
     results: dict[str, list[dict]] = {}
     for row, seed in tqdm([(r, s) for r in ROWS for s in range(seeds)], desc="Table 4 cells"):
-        practice, method, classifier_lr = ROWS[row]
-        recipe = cnn_cifar_recipe(practice, method, seed, budget[row], classifier_lr)
+        practice, method, classifier_lr, feedback_after = ROWS[row]
+        recipe = cnn_cifar_recipe(practice, method, seed, budget[row], classifier_lr, feedback_after)
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 1000})
         stem = f"{row.replace('/', '-')}-seed{seed}"
@@ -76,11 +80,12 @@ def main(argv: list[str] | None = None) -> None:
     command = "python eval/vision_cnn.py " + shlex.join(sys.argv[1:])
     summary = {}
     for row, cells in results.items():
-        practice, method, classifier_lr = ROWS[row]
+        practice, method, classifier_lr, feedback_after = ROWS[row]
         summary[row] = {
             "practice": practice,
             "method": method,
             "classifier_lr": classifier_lr,
+            "feedback_after": feedback_after,
             "epochs": sorted({c["epochs"] for c in cells}),
             "best_epochs": [c.get("best_epoch") for c in cells],
             "wall_time": [c.get("wall_time") for c in cells],
@@ -100,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{BP_LR / 5e-4:g} x 5e-4, the same per-sample step as the summed-error DFA layers); BP: lr "
         f"{BP_LR:g} on the mean loss. "
         "Accuracy (%) at the best-validation epoch (5,000 held-out train images), mean ± std over seeds. "
-        "Alignment on 128 training images at each conv output (after tanh, C x H x W flattened), "
+        "Feedback points, and alignment on 128 training images, at each conv output after tanh (C x H x W "
+        "flattened), or, in the `points after pooling` rows, at each block's output after its max-pooling; "
         "mean (std over samples). The classifier is the top layer: it receives e itself under DFA, so "
         "its alignment is 1 by construction and is not measured here.",
         "",
@@ -115,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
         label, _, paper_test = CNN_PRACTICES[practice]
         if row["classifier_lr"] is not None:
             label = f"{label}, classifier lr {row['classifier_lr']:g}"
+        if row["feedback_after"] == "pool":
+            label = f"{label}, points after pooling"
         align = [f"{a['mean']:.2f} ({a['std']:.2f})" for a in row["alignment"].values()] or ["n/a"] * 3
         is_dfa = method == "dfa"
         diverged = f" ({row['diverged']}/{row['runs']} diverged)" if row["diverged"] else ""

@@ -5,6 +5,9 @@ shallow rows for the main tanh setting), each cell cached as JSON so an interrup
 resumes. Writes ``eval/results/vision_practices.{md,json}`` beside the paper's numbers.
 
     python eval/vision_practices.py [--seeds 3] [--epochs 10] [--quick]
+
+A budget other than 10 epochs writes ``vision_practices_e<epochs>.{md,json}`` and continues the
+shorter runs' checkpoints (a constant-rate run extended equals one trained that long).
 """
 
 from __future__ import annotations
@@ -37,6 +40,15 @@ PAPER_ROWS = {
 }
 
 
+RUN_TAG = "vision_practices"
+DEFAULT_EPOCHS = 10
+
+
+def budget_name(epochs: int) -> str:
+    """Result name of a budget: the default 10 epochs is ``vision_practices``, others get ``_e<epochs>``."""
+    return RUN_TAG if epochs == DEFAULT_EPOCHS else f"{RUN_TAG}_e{epochs}"
+
+
 def rows(methods_for_main: tuple[str, ...] = ("bp", "shallow")) -> list[tuple[str, str]]:
     """(practice, method) rows: every practice with DFA, then BP and shallow for ``norm``."""
     return [(p, "dfa") for p in PRACTICES] + [("norm", m) for m in methods_for_main]
@@ -45,19 +57,22 @@ def rows(methods_for_main: tuple[str, ...] = ("bp", "shallow")) -> list[tuple[st
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help="budget; each has its own table")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--quick", action="store_true", help="1 seed, 1 epoch on 2,000 images (smoke test)")
+    parser.add_argument(
+        "--practices", nargs="+", choices=list(PRACTICES), help="train and tabulate only these practices"
+    )
     parser.add_argument("--only-seed", type=int, help="train only this seed (to run seeds in parallel)")
     parser.add_argument("--report-only", action="store_true", help="tabulate the cached cells, train nothing")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    name = "vision_practices_quick" if args.quick else "vision_practices"
     seeds = 1 if args.quick else args.seeds
     epochs = 1 if args.quick else args.epochs
+    name = "vision_practices_quick" if args.quick else budget_name(epochs)
     cells_dir = RESULTS / name / "cells"
     # Seed-major order: every row gets its first seed before any row gets a second one.
-    grid = [(p, m, s) for s in range(seeds) for p, m in rows()]
+    grid = [(p, m, s) for s in range(seeds) for p, m in rows() if not args.practices or p in args.practices]
     results: dict[tuple[str, str], list[dict]] = {}
     for practice, method, seed in tqdm(grid, desc="Table 2 cells"):
         result_file = cells_dir / f"{practice}-{method}-seed{seed}.json"
@@ -70,7 +85,10 @@ def main(argv: list[str] | None = None) -> None:
         recipe = mlp_cifar_recipe(practice, method, seed, epochs)
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 2000})
-        cell = run_cell(recipe, result_file, args.data_root, name)
+        # Every budget resumes the same run directory, so a longer budget continues a shorter one.
+        cell = run_cell(
+            recipe, result_file, args.data_root, "vision_practices_quick" if args.quick else RUN_TAG
+        )
         results.setdefault((practice, method), []).append(cell)
     if not results:
         raise SystemExit(f"no cached cells in {cells_dir}: run without --report-only first")

@@ -1,3 +1,4 @@
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -60,3 +61,26 @@ def test_bottleneck_freezes_all_but_b_neurons_of_layer_2():
     layer2 = [n for n in g if n.endswith("weight")][1]
     moving_rows = (g[layer2].abs().sum(1) > 0).sum().item()
     assert moving_rows == 3
+
+
+def test_cnn_points_after_pooling_route_the_feedback_through_the_pool():
+    torch.manual_seed(0)
+    model = CNN(channels=(4, 6, 8), image_size=16, method="dfa", feedback_after="pool")
+    assert [p.size for p in model.feedback_points().values()] == [4 * 8 * 8, 6 * 4 * 4, 8 * 2 * 2]
+    x, y = torch.randn(5, 3, 16, 16), torch.randint(0, 10, (5,))
+    dfa = grads(model, x, y)
+    # Closed form for the last block: B_3 e delivered at the pooled output, backpropagated only
+    # through max-pooling and tanh to conv3's weight.
+    with torch.no_grad():
+        e = (F.softmax(model(x), -1) - F.one_hot(y, 10)) / len(y)
+        lower = model.features[:8](x)
+    conv, act, pool = model.features[8], model.features[9], model.features[10]
+    pooled = pool(act(conv(lower)))
+    signal = (e @ model.feedback_matrices()["features.11"].T).view_as(pooled)
+    (expected,) = torch.autograd.grad(pooled, conv.weight, signal)
+    torch.testing.assert_close(dfa["features.8.weight"], expected)
+
+
+def test_cnn_rejects_an_unknown_feedback_position():
+    with pytest.raises(ValueError, match="feedback_after='conv'"):
+        CNN(feedback_after="conv")

@@ -22,12 +22,15 @@ def he_init(module: nn.Module) -> None:
 
 @register_architecture
 class CNN(DFAModel):
-    """``[Conv5x5 -> (BN) -> act -> (dropout) -> point -> MaxPool3x3/2] x 3 -> Linear``.
+    """``[Conv5x5 -> (BN) -> act -> (dropout) -> MaxPool3x3/2] x 3 -> Linear`` with a point per block.
 
     The paper gives only "3 convolutional layers and a one layer classifier"; the shape here
     (32, 64, 64 filters of 5x5, 3x3 max-pooling with stride 2) follows Nøkland's (2016) DFA
-    CIFAR-10 network. Each point sits on a conv output after its non-linearity and flattens
-    C x H x W into its size (shared_dims=1), so conv layers get a dense random feedback.
+    CIFAR-10 network. A point flattens C x H x W into its size (shared_dims=1), so conv layers
+    get a dense random feedback. ``feedback_after="activation"`` puts it on the conv output after
+    the non-linearity (before pooling: every position gets a signal, also those the pooling
+    drops); ``"pool"`` puts it on the block output, so the signal reaches the conv only through
+    the positions the pooling keeps, as BP's does.
     """
 
     arch_name = "cnn"
@@ -49,8 +52,11 @@ class CNN(DFAModel):
         feedback_init: str = "principled",
         feedback_norm: bool = True,
         error_reduction: str = "mean",
+        feedback_after: str = "activation",
     ) -> None:
         super().__init__()
+        if feedback_after not in ("activation", "pool"):
+            raise ValueError(f"feedback_after={feedback_after!r}; choose 'activation' or 'pool'")
         layers: list[nn.Module] = []
         width, size = in_channels, image_size
         for out in (int(c) for c in channels):
@@ -60,9 +66,13 @@ class CNN(DFAModel):
             layers.append(make_activation(activation, negative_slope))
             if dropout:
                 layers.append(nn.Dropout(dropout))
-            layers.append(FeedbackPoint(out * size * size))
+            pooled = (size - 1) // 2 + 1
+            if feedback_after == "activation":
+                layers.append(FeedbackPoint(out * size * size))
             layers.append(nn.MaxPool2d(3, stride=2, padding=1))
-            width, size = out, (size - 1) // 2 + 1
+            if feedback_after == "pool":
+                layers.append(FeedbackPoint(out * pooled * pooled))
+            width, size = out, pooled
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(width * size * size, num_classes)
         he_init(self)
