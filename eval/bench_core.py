@@ -237,9 +237,7 @@ def render(result: dict) -> str:
         "DFA/BP FLOPs: one forward + backward of each method counted by `torch.utils.flop_counter` "
         "(matmuls and attention), the ratio DFA would reach if nothing else cost time. DFA/BP matmuls "
         "only (MLPs): the same matmuls timed alone with this machine's kernels, interleaved, median "
-        "(`matmul_floor`): the ratio before any element-wise, autograd or update cost. The weight-gradient "
-        "matmuls (inner dimension = batch 128) run slower per FLOP than the forward's, so this floor sits "
-        "above the FLOP ratio.",
+        "(`matmul_floor`): the ratio before any element-wise, autograd or update cost.",
         "",
         "## Where the time goes (median ms per phase)",
         "",
