@@ -169,13 +169,12 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     steps = 5 if args.quick else max(args.steps, 30)
     torch.set_num_threads(2)
+    mlps = {
+        "mlp 3072-800-800-800-10 tanh, batch 128": ([3072, *[800] * 3, 10], 0.88),
+        "mlp 8 x 1024 tanh, batch 128": ([1024, *[1024] * 8, 10], 0.72),
+    }
     cases = {
-        "mlp 3072-800-800-800-10 tanh, batch 128": (
-            _mlp_case(3072, [800] * 3, 128),
-            0.88,
-            [3072, *[800] * 3, 10],
-        ),
-        "mlp 8 x 1024 tanh, batch 128": (_mlp_case(1024, [1024] * 8, 128), 0.72, [1024, *[1024] * 8, 10]),
+        **{name: (_mlp_case(s[0], s[1:-1], 128), target, s) for name, (s, target) in mlps.items()},
         "transformer LM macro (4 x d256, T128, batch 32)": (_lm_case("macro"), None, None),
         "transformer LM micro (4 x d256, T128, batch 32)": (_lm_case("micro"), 0.80, None),
     }

@@ -4,9 +4,8 @@ Shows that the convolutions barely align (conv1 near 0) while the classifier doe
 Each (row, seed) is a cached, resumable cell; rows are the five practices at the paper's rates, the
 "norm" practice with the classifier at ``BP_LR`` (see :func:`cnn_cifar_recipe`), "norm" with the
 feedback points after each block's pooling instead of before it (with either classifier rate), and
-BP. Every row
-trains ``--epochs`` epochs unless ``--row-epochs ROW=E`` gives it its own budget; a cached cell
-with fewer epochs is extended from its checkpoint. Writes ``eval/results/vision_cnn.{md,json}``.
+BP. Every row trains ``--epochs`` epochs unless ``--row-epochs ROW=E`` gives it its own budget; a
+cached cell with fewer epochs is extended from its checkpoint. Writes ``eval/results/vision_cnn.{md,json}``.
 
     python eval/vision_cnn.py [--seeds 1] [--epochs 3] [--row-epochs norm/dfa=20 ...] [--quick]
 """
