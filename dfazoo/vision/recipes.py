@@ -47,8 +47,8 @@ CNN_PRACTICES: dict[str, tuple[str, dict[str, Any], float]] = {
     "do_01": ("norm + DO(0.1)", {"dropout": 0.1}, 61.31),
 }
 # cnn-cifar10-dfa: the "norm" practice with the classifier at BP_LR and the feedback points after
-# pooling, best test accuracy in eval/vision_cnn.py; the recipe of that table's
-# `classifier lr 0.064, points after pooling` row at 60 epochs, whose run it reuses.
+# pooling, best test accuracy in eval/vision_cnn.py; the recipe of that table's `norm` DFA row
+# at 60 epochs, whose run it reuses.
 CNN_DFA_ZOO: dict[str, Any] = {
     "practice": "norm",
     "epochs": 60,
