@@ -1,5 +1,6 @@
 """Alignment angles: 1 when the feedback equals the BP signal, ~0 for an unrelated matrix."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -54,3 +55,29 @@ def test_dfa_training_raises_alignment():
         opt.step()
     end = dfazoo.measure_alignment(model, x, y, F.cross_entropy)
     assert end["body.6"]["mean"] > start["body.6"]["mean"] + 0.2
+
+
+def test_feature_mask_restricts_the_cosine_to_the_kept_features():
+    model = MLP(20, [64], 5, seed=0)
+    keep = torch.zeros(64)
+    keep[:32] = 1.0
+    with torch.no_grad():
+        # BP signal = B_1 e on the kept features and -B_1 e on the others.
+        sign = torch.where(keep.bool(), 1.0, -1.0)
+        model.head.weight.copy_(model.feedback.slice_for(64).T * sign)
+    x, y = torch.randn(32, 20), torch.randint(0, 5, (32,))
+    full = dfazoo.measure_alignment(model, x, y, F.cross_entropy)
+    kept = dfazoo.measure_alignment(model, x, y, F.cross_entropy, feature_masks={"body.3": keep})
+    assert abs(kept["body.3"]["mean"] - 1.0) < 1e-6
+    assert abs(full["body.3"]["mean"]) < 0.5
+
+
+def test_feature_mask_errors_name_the_problem():
+    model = MLP(20, [64], 5, seed=0)
+    x, y = torch.randn(8, 20), torch.randint(0, 5, (8,))
+    with pytest.raises(ValueError, match="has 10 entries; the point has 64"):
+        dfazoo.measure_alignment(model, x, y, F.cross_entropy, feature_masks={"body.3": torch.ones(10)})
+    with pytest.raises(ValueError, match="keeps no feature"):
+        dfazoo.measure_alignment(model, x, y, F.cross_entropy, feature_masks={"body.3": torch.zeros(64)})
+    with pytest.raises(ValueError, match="name no active feedback point"):
+        dfazoo.measure_alignment(model, x, y, F.cross_entropy, feature_masks={"body.9": torch.ones(64)})
