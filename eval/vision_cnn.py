@@ -4,11 +4,12 @@ Shows that the convolutions barely align (conv1 near 0) while the classifier doe
 Each (row, seed) is a cached, resumable cell. The five practice rows use the setup found to work:
 feedback points after each block's max-pooling and the classifier at ``BP_LR`` (see
 :func:`cnn_cifar_recipe`); three ablation rows of "norm" show what each of the two choices is worth
-(the paper's single rate, points before pooling, and both); and
-BP. Every row trains ``--epochs`` epochs unless ``--row-epochs ROW=E`` gives it its own budget; a
-cached cell with fewer epochs is extended from its checkpoint. Writes ``eval/results/vision_cnn.{md,json}``.
+(the paper's single rate, points before pooling, and both); and BP. Every row trains
+``--epochs`` epochs and ``--seeds`` seeds unless ``--row-epochs ROW=E`` or ``--row-seeds ROW=N``
+gives it its own; a cached cell with fewer epochs is extended from its checkpoint. Writes ``eval/results/vision_cnn.{md,json}``.
 
-    python eval/vision_cnn.py [--seeds 1] [--epochs 3] [--row-epochs norm/dfa=20 ...] [--quick]
+    python eval/vision_cnn.py [--seeds 1] [--epochs 3] [--row-epochs norm/dfa=20 ...]
+        [--row-seeds norm/dfa=3 ...] [--rows norm/dfa ...] [--report-only] [--quick]
 """
 
 from __future__ import annotations
@@ -45,15 +46,15 @@ ROWS: dict[str, tuple[str, str, float | None, str]] = {
 }
 
 
-def row_epochs(pairs: list[str], default: int) -> dict[str, int]:
-    """``["norm/dfa=20"]`` -> every row's epoch budget (``default`` for the others)."""
-    budget = dict.fromkeys(ROWS, default)
+def per_row(pairs: list[str], default: int, flag: str) -> dict[str, int]:
+    """``["norm/dfa=20"]`` -> every row's value (``default`` for the others), for ``flag``."""
+    values = dict.fromkeys(ROWS, default)
     for pair in pairs:
-        row, _, epochs = pair.partition("=")
-        if row not in ROWS or not epochs.isdigit():
-            raise SystemExit(f"--row-epochs {pair!r}: expected ROW=EPOCHS with ROW one of {sorted(ROWS)}")
-        budget[row] = int(epochs)
-    return budget
+        row, _, value = pair.partition("=")
+        if row not in ROWS or not value.isdigit():
+            raise SystemExit(f"{flag} {pair!r}: expected ROW=N with ROW one of {sorted(ROWS)}")
+        values[row] = int(value)
+    return values
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,23 +62,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=3, help="epochs per run (default budget)")
     parser.add_argument("--row-epochs", nargs="*", default=[], metavar="ROW=E", help="per-row budgets")
+    parser.add_argument("--row-seeds", nargs="*", default=[], metavar="ROW=N", help="per-row seed counts")
+    parser.add_argument("--rows", nargs="+", choices=list(ROWS), help="train and tabulate only these rows")
+    parser.add_argument("--report-only", action="store_true", help="tabulate the cached cells, train nothing")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--quick", action="store_true", help="1 seed, 1 epoch on 1,000 images (smoke test)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     name = "vision_cnn_quick" if args.quick else "vision_cnn"
-    seeds = 1 if args.quick else args.seeds
-    budget = dict.fromkeys(ROWS, 1) if args.quick else row_epochs(args.row_epochs, args.epochs)
+    seeds = dict.fromkeys(ROWS, 1) if args.quick else per_row(args.row_seeds, args.seeds, "--row-seeds")
+    budget = dict.fromkeys(ROWS, 1) if args.quick else per_row(args.row_epochs, args.epochs, "--row-epochs")
+    grid = [(r, s) for r in ROWS if not args.rows or r in args.rows for s in range(seeds[r])]
     results: dict[str, list[dict]] = {}
-    for row, seed in tqdm([(r, s) for r in ROWS for s in range(seeds)], desc="Table 4 cells"):
+    for row, seed in tqdm(grid, desc="Table 4 cells"):
+        stem = f"{row.replace('/', '-')}-seed{seed}"
+        result_file = RESULTS / name / "cells" / f"{stem}.json"
+        if args.report_only:
+            if result_file.exists():
+                results.setdefault(row, []).append(json.loads(result_file.read_text()))
+            continue
         practice, method, classifier_lr, feedback_after = ROWS[row]
         recipe = cnn_cifar_recipe(practice, method, seed, budget[row], classifier_lr, feedback_after)
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 1000})
-        stem = f"{row.replace('/', '-')}-seed{seed}"
-        cell = run_cell(recipe, RESULTS / name / "cells" / f"{stem}.json", args.data_root, name)
+        cell = run_cell(recipe, result_file, args.data_root, name)
         results.setdefault(row, []).append(cell)
-    command = "python eval/vision_cnn.py " + shlex.join(sys.argv[1:])
+    if not results:
+        raise SystemExit(f"no cached cells in {RESULTS / name / 'cells'}: run without --report-only first")
+    command = "python eval/vision_cnn.py " + shlex.join(a for a in sys.argv[1:] if a != "--report-only")
     summary = {}
     for row, cells in results.items():
         practice, method, classifier_lr, feedback_after = ROWS[row]
@@ -96,7 +108,8 @@ def main(argv: list[str] | None = None) -> None:
         "# Principled DFA, Table 4: CNN (3 conv layers + linear classifier, tanh) on CIFAR-10",
         "",
         f"Produced by `{command.strip()}`. Budget: the epochs column (epochs trained, and in brackets the "
-        f"best-validation epoch of each seed), {seeds} seed(s) per row (the paper: 10 runs to convergence)"
+        "best-validation epoch of each seed), the runs column the seeds per row (the paper: 10 runs to "
+        "convergence)"
         f"{'; QUICK smoke run on 1,000 images' if args.quick else ''}. "
         "Net: conv 5x5 with 32/64/64 filters (padding 2), tanh, 3x3 max-pool stride 2 after each, linear "
         "classifier; He init; SGD without momentum, batch 128, constant rate. DFA: lr 5e-4 with the error "
@@ -112,9 +125,9 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"Data: {data_notes}",
         "",
-        "| practice | method | epochs (best) | test acc | train acc | conv1 | conv2 | conv3 | paper test | "
-        "paper conv1/conv2/conv3/class. |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| practice | method | runs | epochs (best) | test acc | train acc | conv1 | conv2 | conv3 | "
+        "paper test | paper conv1/conv2/conv3/class. |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary.values():
         practice, method = row["practice"], row["method"]
@@ -130,12 +143,12 @@ def main(argv: list[str] | None = None) -> None:
         epochs = "/".join(map(str, row["epochs"]))
         best = ", ".join("-" if b is None else str(b) for b in row["best_epochs"])
         lines.append(
-            f"| {label} | {method}{diverged} | {epochs} ({best}) | {fmt(*row['test_accuracy'])} | "
+            f"| {label} | {method}{diverged} | {row['runs']} | {epochs} ({best}) | {fmt(*row['test_accuracy'])} | "
             f"{fmt(*row['train_accuracy'])} | {' | '.join(align)} | {paper_test if is_dfa else ''} | "
             f"{paper_align} |"
         )
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
-    payload = {"command": command.strip(), "seeds": seeds, "rows": summary}
+    payload = {"command": command.strip(), "rows": summary}
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
     print("\n".join(lines))
 
