@@ -6,7 +6,8 @@ feedback points after each block's max-pooling and the classifier at ``BP_LR`` (
 :func:`cnn_cifar_recipe`); three ablation rows of "norm" show what each of the two choices is worth
 (the paper's single rate, points before pooling, and both); and BP. Every row trains
 ``--epochs`` epochs and ``--seeds`` seeds unless ``--row-epochs ROW=E`` or ``--row-seeds ROW=N``
-gives it its own; a cached cell with fewer epochs is extended from its checkpoint. Writes ``eval/results/vision_cnn.{md,json}``.
+gives it its own; a cached cell with fewer epochs is extended from its checkpoint. Writes
+``eval/results/vision_cnn.{md,json}``.
 
     python eval/vision_cnn.py [--seeds 1] [--epochs 3] [--row-epochs norm/dfa=20 ...]
         [--row-seeds norm/dfa=3 ...] [--rows norm/dfa ...] [--report-only] [--quick]
