@@ -75,12 +75,16 @@ def main(argv: list[str] | None = None) -> None:
     budget = dict.fromkeys(ROWS, 1) if args.quick else per_row(args.row_epochs, args.epochs, "--row-epochs")
     grid = [(r, s) for r in ROWS if not args.rows or r in args.rows for s in range(seeds[r])]
     results: dict[str, list[dict]] = {}
+    finished: set[tuple[str, int]] = set()
     for row, seed in tqdm(grid, desc="Table 4 cells"):
         stem = f"{row.replace('/', '-')}-seed{seed}"
         result_file = RESULTS / name / "cells" / f"{stem}.json"
         if args.report_only:
             if result_file.exists():
-                results.setdefault(row, []).append(json.loads(result_file.read_text()))
+                cell = json.loads(result_file.read_text())
+                results.setdefault(row, []).append(cell)
+                if cell["epochs"] >= budget[row]:
+                    finished.add((row, seed))
             continue
         practice, method, classifier_lr, feedback_after = ROWS[row]
         recipe = cnn_cifar_recipe(practice, method, seed, budget[row], classifier_lr, feedback_after)
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 1000})
         cell = run_cell(recipe, result_file, args.data_root, name)
         results.setdefault(row, []).append(cell)
+        finished.add((row, seed))
     if not results:
         raise SystemExit(f"no cached cells in {RESULTS / name / 'cells'}: run without --report-only first")
     command = "python eval/vision_cnn.py " + shlex.join(a for a in sys.argv[1:] if a != "--report-only")
@@ -126,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"Data: {data_notes}",
         "",
+        *unfinished_note(grid, finished),
         "| practice | method | runs | epochs (best) | test acc | train acc | conv1 | conv2 | conv3 | "
         "paper test | paper conv1/conv2/conv3/class. |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -152,6 +158,18 @@ def main(argv: list[str] | None = None) -> None:
     payload = {"command": command.strip(), "rows": summary}
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
     print("\n".join(lines))
+
+
+def unfinished_note(grid: list[tuple[str, int]], finished: set[tuple[str, int]]) -> list[str]:
+    """A line naming the cells the command asks for that have no finished run yet (none if complete)."""
+    missing = [f"{row} seed {seed}" for row, seed in grid if (row, seed) not in finished]
+    if not missing:
+        return []
+    return [
+        "Not finished yet (rerun the command to train them; a row with fewer epochs than asked shows its "
+        f"shorter run): {', '.join(missing)}.",
+        "",
+    ]
 
 
 if __name__ == "__main__":
