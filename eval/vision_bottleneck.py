@@ -132,22 +132,12 @@ def plot(points: list[dict], path: Path, budget: str) -> None:
     ax.set_xlabel("bottleneck size b (neurons of layer 2 keeping their gradient)")
     ax.set_ylabel("accuracy (%)", color="tab:blue")
     twin = ax.twinx()
-    twin.errorbar(
-        keeps,
-        [p["align_layer2"]["mean"] for p in points],
-        yerr=[p["align_layer2"]["std"] for p in points],
-        fmt="s--",
-        color="tab:red",
-        label="layer-2 alignment, all 800 neurons",
-    )
-    twin.errorbar(
-        keeps,
-        [p["align_layer2_kept"]["mean"] for p in points],
-        yerr=[p["align_layer2_kept"]["std"] for p in points],
-        fmt="^:",
-        color="tab:orange",
-        label="layer-2 alignment, the b kept neurons",
-    )
+    for key, fmt_, color, label in (
+        ("align_layer2", "s--", "tab:red", "layer-2 alignment, all 800 neurons"),
+        ("align_layer2_kept", "^:", "tab:orange", "layer-2 alignment, the b kept neurons"),
+    ):
+        means, stds = [p[key]["mean"] for p in points], [p[key]["std"] for p in points]
+        twin.errorbar(keeps, means, yerr=stds, fmt=fmt_, color=color, label=label)
     twin.legend(loc="center right", fontsize=8)
     twin.set_ylabel("layer-2 alignment (cosine)", color="tab:red")
     ax.set_title(f"Bottleneck effect, 3 x 800 tanh DFA, CIFAR-10 ({budget})", fontsize=9)
