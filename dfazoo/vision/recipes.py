@@ -55,6 +55,8 @@ CNN_DFA_ZOO: dict[str, Any] = {
     "classifier_lr": BP_LR,
     "feedback_after": "pool",
 }
+# cnn-cifar10-bp: the BP row of eval/vision_cnn.py (seed 0), whose run it reuses.
+CNN_BP_EPOCHS = 10
 # The DFA practice and budget of mlp3x800-cifar10-dfa: the best validation accuracy over the
 # tables of eval/vision_practices.py (seed 0): lReLU(-0.5) at 100 epochs (val 49.72; the best
 # 40-epoch row, DO(0.1), has 48.58), whose run it reuses.
@@ -247,7 +249,7 @@ for _method in ("bp", "dfa", "shallow"):
         register_recipe(mlp_cifar_recipe(BEST_PRACTICE, _method, epochs=BEST_EPOCHS))
     else:
         register_recipe(mlp_cifar_recipe("norm", _method, epochs=BASELINE_EPOCHS))
-register_recipe(cnn_cifar_recipe("norm", "bp"))
+register_recipe(cnn_cifar_recipe("norm", "bp", epochs=CNN_BP_EPOCHS))
 register_recipe(cnn_cifar_recipe(method="dfa", **CNN_DFA_ZOO))
 for _method in ("bp", "dfa"):
     register_recipe(mlp_mnist_recipe(_method))
