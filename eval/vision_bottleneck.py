@@ -22,14 +22,11 @@ import matplotlib.pyplot as plt
 import torch
 from tqdm import tqdm
 
-from dfazoo import measure_alignment
+from dfazoo import DFAModel, measure_alignment
 from dfazoo.core.bottleneck import GradientMask
-from dfazoo.train.checkpoint import load_checkpoint
 from dfazoo.train.trainer import make_task
 from dfazoo.vision.recipes import bottleneck_recipe
-from dfazoo.vision.sweep import fmt, run_cell, runs_dir
-from dfazoo.zoo import build_model
-from dfazoo.zoo.recipe import Recipe
+from dfazoo.vision.sweep import cell_model, fmt, run_cell
 from dfazoo.zoo.task import Task
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -53,14 +50,15 @@ def main(argv: list[str] | None = None) -> None:
         recipe = bottleneck_recipe(keep, epochs=epochs)
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 2000})
-        cell = run_cell(recipe, RESULTS / name / "cells" / f"b{keep}.json", args.data_root, name)
+        cell_file = RESULTS / name / "cells" / f"b{keep}.json"
+        cell = run_cell(recipe, cell_file, args.data_root, name)
         align = cell.get("alignment", {})
         nan = {"mean": float("nan"), "std": float("nan")}
         layer2 = list(align.values())[1] if len(align) > 1 else nan
         kept = nan
         if not cell.get("diverged"):
             task = task or make_task(recipe, args.data_root)
-            kept = kept_alignment(recipe, runs_dir() / name / f"b{keep}" / "best.pt", task)
+            kept = kept_alignment(cell_model(recipe, cell_file, name), task)
         points.append(
             {
                 "keep": keep,
@@ -106,11 +104,8 @@ def main(argv: list[str] | None = None) -> None:
     print("\n".join(lines))
 
 
-def kept_alignment(recipe: Recipe, checkpoint: Path, task: Task) -> dict[str, float]:
-    """Layer-2 alignment over the neurons that keep their gradient, on the checkpoint's weights."""
-    model = build_model(recipe)
-    model.load_state_dict(load_checkpoint(checkpoint))
-    model.eval()
+def kept_alignment(model: DFAModel, task: Task) -> dict[str, float]:
+    """Layer-2 alignment of a trained bottleneck net over the neurons that keep their gradient."""
     mask = next(m.mask for m in model.modules() if isinstance(m, GradientMask))
     layer2 = list(model.feedback_points())[1]
     inputs, targets, loss_fn = task.alignment_batch()

@@ -26,7 +26,7 @@ from torch import nn
 from dfazoo.core import feedback_memory_bytes
 from dfazoo.vision import VGG16, vgg16_point_sizes
 from dfazoo.vision.recipes import vgg_cifar_recipe
-from dfazoo.vision.sweep import fmt, run_cell, runs_dir
+from dfazoo.vision.sweep import cell_model, fmt, run_cell
 from dfazoo.zoo import Recipe, build_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -47,16 +47,6 @@ def memory_rows() -> list[dict]:
             {"setting": label, "l_max": max(sizes), "sum_l_i": sum(sizes), "error_size": error, **mem}
         )
     return rows
-
-
-def trained_model(recipe: Recipe, name: str, stem: str) -> VGG16:
-    """The best-val weights the Trainer saved for this cell."""
-    best = runs_dir() / name / stem / "best.pt"
-    if not best.exists():
-        raise FileNotFoundError(f"{best} is missing: delete eval/results/{name}/cells/{stem}.json and rerun")
-    model = build_model(recipe)
-    model.load_state_dict(torch.load(best, map_location="cpu", weights_only=True))
-    return model.eval()
 
 
 def initial_model(recipe: Recipe) -> VGG16:
@@ -127,9 +117,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 1000})
         key = f"{method}-lr{lr:g}"
-        cells[key] = run_cell(recipe, RESULTS / name / "cells" / f"{key}-seed0.json", args.data_root, name)
+        cell_file = RESULTS / name / "cells" / f"{key}-seed0.json"
+        cells[key] = run_cell(recipe, cell_file, args.data_root, name)
         if not cells[key].get("diverged"):
-            models[key] = (trained_model(recipe, name, f"{key}-seed0"), initial_model(recipe))
+            models[key] = (cell_model(recipe, cell_file, name), initial_model(recipe))
     drift = {m: weight_drift(model, init) for m, (model, init) in models.items()}
     panels = {f"{key} trained": maximise_filters(model) for key, (model, _) in models.items()}
     if models:

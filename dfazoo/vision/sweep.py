@@ -9,14 +9,22 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from dfazoo.core import DFAModel
 from dfazoo.data.root import cache_dir
 from dfazoo.train import Trainer, TrainingDivergedError
+from dfazoo.train.checkpoint import load_checkpoint
+from dfazoo.zoo import build_model
 from dfazoo.zoo.recipe import Recipe
 
 
 def runs_dir() -> Path:
     """Where the cells' checkpoints go (a cache, never the repository)."""
     return cache_dir().parent / "runs" / "vision"
+
+
+def cell_run_dir(result_file: Path, tag: str = "") -> Path:
+    """The run directory (checkpoints, metrics) of the cell cached at ``result_file``."""
+    return runs_dir() / (tag or result_file.parent.name) / result_file.stem
 
 
 def run_cell(
@@ -34,8 +42,9 @@ def run_cell(
         cached = json.loads(result_file.read_text())
         if not _extends(cached, recipe):
             return cached
-    run_dir = runs_dir() / (tag or result_file.parent.name) / result_file.stem
-    trainer = Trainer(recipe, run_dir, data_root=data_root, progress=False, resume=True)
+    trainer = Trainer(
+        recipe, cell_run_dir(result_file, tag), data_root=data_root, progress=False, resume=True
+    )
     cell: dict[str, Any] = {"model_id": recipe.model_id, "recipe": recipe.to_dict(), "epochs": recipe.epochs}
     try:
         result = trainer.fit()
@@ -57,6 +66,16 @@ def run_cell(
     tmp.write_text(json.dumps(cell, indent=2) + "\n")
     os.replace(tmp, result_file)
     return cell
+
+
+def cell_model(recipe: Recipe, result_file: Path, tag: str = "") -> DFAModel:
+    """The best-validation weights the Trainer saved for the cell cached at ``result_file``, in eval mode."""
+    best = cell_run_dir(result_file, tag) / "best.pt"
+    if not best.exists():
+        raise FileNotFoundError(f"{best} is missing: delete {result_file} and rerun to retrain the cell")
+    model = build_model(recipe)
+    model.load_state_dict(load_checkpoint(best))
+    return model.eval()
 
 
 def _extends(cell: dict[str, Any], recipe: Recipe) -> bool:
