@@ -103,18 +103,52 @@ def step_flops(model: DFAModel, x: torch.Tensor, y: torch.Tensor) -> int:
     return counter.get_total_flops()
 
 
-def time_case(build: Callable, batch_fn: Callable, steps: int, warmup: int = 5) -> dict[str, Any]:
-    """Interleaved BP/DFA steps; medians of the step and of each phase, and the FLOP ratio."""
-    models = {m: build(m) for m in ("bp", "dfa")}
+def handwritten_dfa_step(
+    model: DFAModel, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor
+) -> list[float]:
+    """One DFA step of a plain :class:`MLP` written directly against autograd, without dfazoo's
+    points, hook or projection node: the floor that shows what the engine itself costs.
+
+    Same phases as :func:`_step`; the signals e B_i^T use the model's own ``feedback_matrices``.
+    """
+    start = time.perf_counter()
+    opt.zero_grad(set_to_none=True)
+    h, hidden = x, []
+    for layer in model.body:
+        if isinstance(layer, torch.nn.Linear):
+            h = layer(h)
+        elif isinstance(layer, torch.nn.Tanh):
+            hidden.append(layer(h))
+            h = hidden[-1].detach()
+    out = model.head(h)
+    out_leaf = out.detach().requires_grad_()
+    loss = F.cross_entropy(out_leaf, y)
+    forward = time.perf_counter()
+    (error,) = torch.autograd.grad(loss, out_leaf)
+    signals = [error @ b.T for b in model.feedback_matrices().values()]
+    torch.autograd.backward([out, *hidden], [error, *signals])
+    backward = time.perf_counter()
+    opt.step()
+    return [forward - start, backward - forward, time.perf_counter() - backward]
+
+
+def time_case(
+    build: Callable, batch_fn: Callable, steps: int, warmup: int = 5, handwritten: bool = False
+) -> dict[str, Any]:
+    """Interleaved BP/DFA steps (and hand-written DFA ones if asked); medians of the step and of
+    each phase, and the FLOP ratio."""
+    methods = ("bp", "dfa", "handwritten") if handwritten else ("bp", "dfa")
+    models = {m: build("dfa" if m == "handwritten" else m) for m in methods}
     opts = {m: torch.optim.SGD(model.parameters(), lr=1e-3) for m, model in models.items()}
     x, y = batch_fn()
-    flops = {m: step_flops(model, x, y) for m, model in models.items()}
-    times: dict[str, list[list[float]]] = {"bp": [], "dfa": []}
+    flops = {m: step_flops(models[m], x, y) for m in ("bp", "dfa")}
+    times: dict[str, list[list[float]]] = {m: [] for m in methods}
     for i in range(warmup + steps):
         x, y = batch_fn()
-        order = ("bp", "dfa") if i % 2 == 0 else ("dfa", "bp")
-        for method in order:
-            phases = _step(models[method], opts[method], x, y)
+        # Rotate the order so that each method follows each other one equally often.
+        for method in methods[i % len(methods) :] + methods[: i % len(methods)]:
+            step = handwritten_dfa_step if method == "handwritten" else _step
+            phases = step(models[method], opts[method], x, y)
             if i >= warmup:
                 times[method].append(phases)
     row: dict[str, Any] = {"steps": steps}
@@ -187,7 +221,8 @@ def main(argv: list[str] | None = None) -> dict:
     for name, ((build, batch_fn), target, mlp_sizes) in cases.items():
         print(f"timing {name} ...", flush=True)
         timings = sorted(
-            (time_case(build, batch_fn, steps) for _ in range(repeats)), key=lambda r: r["ratio"]
+            (time_case(build, batch_fn, steps, handwritten=mlp_sizes is not None) for _ in range(repeats)),
+            key=lambda r: r["ratio"],
         )
         row = {"model": name, **timings[len(timings) // 2], "repeat_ratios": [r["ratio"] for r in timings]}
         row["target"] = target
@@ -231,17 +266,18 @@ def render(result: dict) -> str:
         f"{result['machine']['threads']} threads, SGD, median of interleaved steps; of the repeats, the one "
         "with the median DFA/BP is shown, and every repeat's DFA/BP is listed).",
         "",
-        "| model | BP ms/step | DFA ms/step | DFA/BP | DFA/BP, every repeat | DFA/BP FLOPs | "
-        "DFA/BP matmuls only | target | met |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | BP ms/step | DFA ms/step | hand-written DFA ms/step | DFA/BP | DFA/BP, every repeat | "
+        "DFA/BP FLOPs | DFA/BP matmuls only | target | met |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["steps"]:
         target = "-" if r["target"] is None else f"<= {r['target']:.2f}"
         met = "-" if r["meets_target"] is None else ("yes" if r["meets_target"] else "**no**")
         floor = "-" if not r.get("matmul_floor") else f"{r['matmul_floor']['ratio']:.3f}"
         repeats = ", ".join(f"{x:.3f}" for x in r["repeat_ratios"])
+        handwritten = f"{r['handwritten_ms']:.1f}" if "handwritten_ms" in r else "-"
         lines.append(
-            f"| {r['model']} | {r['bp_ms']:.1f} | {r['dfa_ms']:.1f} | {r['ratio']:.3f} | {repeats} | "
+            f"| {r['model']} | {r['bp_ms']:.1f} | {r['dfa_ms']:.1f} | {handwritten} | {r['ratio']:.3f} | {repeats} | "
             f"{r['flop_ratio']:.3f} | {floor} | {target} | {met} |"
         )
     lines += [
@@ -249,7 +285,10 @@ def render(result: dict) -> str:
         "DFA/BP FLOPs: one forward + backward of each method counted by `torch.utils.flop_counter` "
         "(matmuls and attention), the ratio DFA would reach if nothing else cost time. DFA/BP matmuls "
         "only (MLPs): the same matmuls timed alone with this machine's kernels, interleaved, median "
-        "(`matmul_floor`): the ratio before any element-wise, autograd or update cost.",
+        "(`matmul_floor`): the ratio before any element-wise, autograd or update cost. Hand-written DFA "
+        "(MLPs): the same DFA step written directly against autograd (`handwritten_dfa_step`: detached "
+        "layers, e B_i^T from the model's own matrices, one `autograd.backward`), timed in the same "
+        "interleaving; DFA minus it is what dfazoo's points, hook and projection node cost.",
         "",
         "## Where the time goes (median ms per phase)",
         "",
@@ -257,7 +296,9 @@ def render(result: dict) -> str:
         "|---|---|---|---|---|",
     ]
     for r in result["steps"]:
-        for method in ("bp", "dfa"):
+        for method in ("bp", "dfa", "handwritten"):
+            if f"{method}_phases_ms" not in r:
+                continue
             phases = r[f"{method}_phases_ms"]
             lines.append(
                 f"| {r['model']} | {method} | {phases['forward']:.2f} | {phases['backward']:.2f} | "

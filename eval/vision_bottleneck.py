@@ -3,10 +3,11 @@
 Layer 2 keeps the gradient of only ``b`` of its 800 neurons (a fixed random mask drawn at init);
 test accuracy and the layer-2 alignment are plotted against ``b``. The alignment is given over all
 800 neurons and over the ``b`` kept ones ("alignment in the bottleneck", as the paper puts it),
-the latter measured on each cell's best checkpoint. Writes
+the latter measured on each cell's best checkpoint; with ``--seeds N`` every value is the mean ± std
+over N runs. Writes
 ``eval/results/vision_bottleneck.{json,png,md}``; each ``b`` is a cached, resumable cell.
 
-    python eval/vision_bottleneck.py [--epochs 10] [--keeps 1 2 5 ...] [--quick]
+    python eval/vision_bottleneck.py [--epochs 10] [--seeds 1] [--keeps 1 2 5 ...] [--quick]
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dfazoo import DFAModel, measure_alignment
 from dfazoo.core.bottleneck import GradientMask
 from dfazoo.train.trainer import make_task
 from dfazoo.vision.recipes import bottleneck_recipe
-from dfazoo.vision.sweep import cell_model, fmt, run_cell
+from dfazoo.vision.sweep import cell_model, fmt, mean_std, run_cell, summarise
 from dfazoo.zoo.task import Task
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -36,6 +37,7 @@ KEEPS = (1, 5, 10, 25, 50, 100, 200, 800)
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=1, help="runs per b (seed of init, mask and feedback)")
     parser.add_argument("--keeps", type=int, nargs="+", default=list(KEEPS))
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--quick", action="store_true", help="b in {1, 100, 800}, 1 epoch on 2,000 images")
@@ -44,37 +46,26 @@ def main(argv: list[str] | None = None) -> None:
     name = "vision_bottleneck_quick" if args.quick else "vision_bottleneck"
     keeps = [1, 100, 800] if args.quick else sorted(args.keeps)
     epochs = 1 if args.quick else args.epochs
-    points = []
+    seeds = 1 if args.quick else args.seeds
     task = None
-    for keep in tqdm(keeps, desc="bottleneck sizes"):
-        recipe = bottleneck_recipe(keep, epochs=epochs)
+    cells: dict[int, list[dict]] = {keep: [] for keep in keeps}
+    for keep, seed in tqdm([(k, s) for k in keeps for s in range(seeds)], desc="bottleneck cells"):
+        recipe = bottleneck_recipe(keep, seed=seed, epochs=epochs)
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 2000})
-        cell_file = RESULTS / name / "cells" / f"b{keep}.json"
+        cell_file = RESULTS / name / "cells" / f"b{keep}-seed{seed}.json"
         cell = run_cell(recipe, cell_file, args.data_root, name)
-        align = cell.get("alignment", {})
-        nan = {"mean": float("nan"), "std": float("nan")}
-        layer2 = list(align.values())[1] if len(align) > 1 else nan
-        kept = nan
         if not cell.get("diverged"):
             task = task or make_task(recipe, args.data_root)
-            kept = kept_alignment(cell_model(recipe, cell_file, name), task)
-        points.append(
-            {
-                "keep": keep,
-                "test_accuracy": cell.get("test_accuracy", float("nan")),
-                "train_accuracy": cell.get("train_accuracy", float("nan")),
-                "align_layer2": layer2,
-                "align_layer2_kept": kept,
-                "alignment": align,
-                "diverged": cell.get("diverged", False),
-            }
-        )
+            cell = {**cell, "align_layer2_kept": kept_alignment(cell_model(recipe, cell_file, name), task)}
+        cells[keep].append(cell)
+    points = [summarise_keep(keep, runs) for keep, runs in cells.items()]
     command = "python eval/vision_bottleneck.py " + shlex.join(sys.argv[1:])
-    budget = f"{epochs} epoch(s){' on 2,000 images (QUICK)' if args.quick else ''}"
+    budget = f"{epochs} epoch(s), {seeds} seed(s){' on 2,000 images (QUICK)' if args.quick else ''}"
     payload = {
         "command": command.strip(),
         "epochs": epochs,
+        "seeds": seeds,
         "setting": "3 x 800 tanh MLP, CIFAR-10, DFA, SGD lr 5e-3 (no momentum), batch 128, He init, "
         "error_reduction='sum'; layer 2 keeps the gradient of b neurons; alignment on 128 train images",
         "points": points,
@@ -84,24 +75,38 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         "# Principled DFA, Figure 4: bottleneck in layer 2 of a 3 x 800 tanh net (CIFAR-10, DFA)",
         "",
-        f"Produced by `{command.strip()}`; {payload['setting']}; budget {budget}, 1 seed. "
-        "The paper: accuracy and layer-2 alignment rise with b, then plateau around b = 100. "
-        f"Plot: `{name}.png`. CIFAR-10 is the JPEG re-encoded copy.",
+        f"Produced by `{command.strip()}`; {payload['setting']}; budget {budget}. Accuracy at the "
+        "best-validation epoch; every value is the mean ± std over seeds (alignment: of each run's mean "
+        "cosine over the 128 samples). The paper: accuracy and layer-2 alignment rise with b, then "
+        f"plateau around b = 100. Plot: `{name}.png`. CIFAR-10 is the JPEG re-encoded copy.",
         "",
-        "| b | test acc (%) | train acc (%) | layer-2 alignment mean (std) | layer-2 alignment over the b "
+        "| b | runs | test acc (%) | train acc (%) | layer-2 alignment, all 800 | layer-2 alignment over the b "
         "kept neurons | layer 1 | layer 3 |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for p in points:
         others = [a["mean"] for a in p["alignment"].values()][::2] or [float("nan")] * 2
+        diverged = f" ({p['diverged']} diverged)" if p["diverged"] else ""
         lines.append(
-            f"| {p['keep']} | {fmt(p['test_accuracy'])} | {fmt(p['train_accuracy'])} | "
-            f"{p['align_layer2']['mean']:.3f} ({p['align_layer2']['std']:.3f}) | "
-            f"{p['align_layer2_kept']['mean']:.3f} ({p['align_layer2_kept']['std']:.3f}) | "
+            f"| {p['keep']} | {p['runs']}{diverged} | {fmt(*p['test_accuracy'])} | {fmt(*p['train_accuracy'])} | "
+            f"{fmt(*p['align_layer2'], digits=3)} | {fmt(*p['align_layer2_kept'], digits=3)} | "
             f"{fmt(others[0], digits=3)} | {fmt(others[1], digits=3)} |"
         )
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def summarise_keep(keep: int, runs: list[dict]) -> dict:
+    """One b: accuracy and layer-2 alignment (all neurons, kept ones) as mean and std over seeds."""
+    summary = summarise(runs)
+    ok = [c for c in runs if not c.get("diverged")]
+    layer2 = list(summary["alignment"])[1:2]
+    return {
+        "keep": keep,
+        **summary,
+        "align_layer2": mean_std([c["alignment"][layer2[0]]["mean"] for c in ok] if layer2 else []),
+        "align_layer2_kept": mean_std([c["align_layer2_kept"]["mean"] for c in ok]),
+    }
 
 
 def kept_alignment(model: DFAModel, task: Task) -> dict[str, float]:
@@ -113,13 +118,18 @@ def kept_alignment(model: DFAModel, task: Task) -> dict[str, float]:
 
 
 def plot(points: list[dict], path: Path, budget: str) -> None:
+    """Accuracy (left axis) and layer-2 alignment (right axis) against b; bars: std over seeds."""
     plt.switch_backend("Agg")
     keeps = [p["keep"] for p in points]
     fig, ax = plt.subplots(figsize=(6, 4))
-    test, train = [p["test_accuracy"] for p in points], [p["train_accuracy"] for p in points]
-    ax.plot(keeps, test, "o-", color="tab:blue", label="test accuracy")
-    ax.plot(keeps, train, "o--", color="tab:cyan", label="train accuracy")
-    finite = [a for a in test + train if a == a]
+    finite: list[float] = []
+    for key, fmt_, color, label in (
+        ("test_accuracy", "o-", "tab:blue", "test accuracy"),
+        ("train_accuracy", "o--", "tab:cyan", "train accuracy"),
+    ):
+        means, stds = zip(*(p[key] for p in points))
+        ax.errorbar(keeps, means, yerr=stds, fmt=fmt_, color=color, label=label, capsize=2)
+        finite += [m for m in means if m == m]
     if finite:  # a fixed margin, so that run-to-run noise does not fill the axis
         ax.set_ylim(min(finite) - 5, max(finite) + 5)
     ax.legend(loc="upper left", fontsize=8)
@@ -131,8 +141,8 @@ def plot(points: list[dict], path: Path, budget: str) -> None:
         ("align_layer2", "s--", "tab:red", "layer-2 alignment, all 800 neurons"),
         ("align_layer2_kept", "^:", "tab:orange", "layer-2 alignment, the b kept neurons"),
     ):
-        means, stds = [p[key]["mean"] for p in points], [p[key]["std"] for p in points]
-        twin.errorbar(keeps, means, yerr=stds, fmt=fmt_, color=color, label=label)
+        means, stds = zip(*(p[key] for p in points))
+        twin.errorbar(keeps, means, yerr=stds, fmt=fmt_, color=color, label=label, capsize=2)
     twin.legend(loc="center right", fontsize=8)
     twin.set_ylabel("layer-2 alignment (cosine)", color="tab:red")
     ax.set_title(f"Bottleneck effect, 3 x 800 tanh DFA, CIFAR-10 ({budget})", fontsize=9)

@@ -3,8 +3,9 @@
 Shows that the convolutions barely align (conv1 near 0) while the classifier does the work.
 Each (row, seed) is a cached, resumable cell. The five practice rows use the setup found to work:
 feedback points after each block's max-pooling and the classifier at ``BP_LR`` (see
-:func:`cnn_cifar_recipe`); three ablation rows of "norm" show what each of the two choices is worth
-(the paper's single rate, points before pooling, and both); and BP. Every row trains
+:func:`cnn_cifar_recipe`); ablation rows show what each of the two choices is worth: the paper's
+single rate (for norm and for both dropout practices, whose classifier reads dropped-out features),
+points before pooling, and both; and BP. Every row trains
 ``--epochs`` epochs and ``--seeds`` seeds unless ``--row-epochs ROW=E`` or ``--row-seeds ROW=N``
 gives it its own; a cached cell with fewer epochs is extended from its checkpoint. Writes
 ``eval/results/vision_cnn.{md,json}``.
@@ -40,7 +41,7 @@ PAPER_ALIGN = {
 # Row key -> (practice, method, classifier lr or None for the recipe's single rate, feedback point).
 ROWS: dict[str, tuple[str, str, float | None, str]] = {
     **{f"{p}/dfa": (p, "dfa", BP_LR, "pool") for p in CNN_PRACTICES},
-    "norm/dfa-paper-lr": ("norm", "dfa", None, "pool"),
+    **{f"{p}/dfa-paper-lr": (p, "dfa", None, "pool") for p in ("norm", "do_05", "do_01")},
     "norm/dfa-before-pool": ("norm", "dfa", BP_LR, "activation"),
     "norm/dfa-before-pool-paper-lr": ("norm", "dfa", None, "activation"),
     "norm/bp": ("norm", "bp", None, "activation"),

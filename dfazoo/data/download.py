@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
-import tempfile
 import urllib.request
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from dfazoo.data.root import DatasetNotFoundError, is_offline
+from dfazoo.files import atomic_file
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip", ".tar", ".tar.gz", ".tgz")
 
@@ -31,14 +31,8 @@ def _not_found(dataset: str, dest: Path, missing: Sequence[str], reason: str, ur
 def _fetch(url: str, target: Path, timeout: float) -> None:
     """Stream ``url`` into ``target`` through a temp file, so a broken download leaves nothing."""
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (http(s) urls only)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                shutil.copyfileobj(response, out, length=1 << 20)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(target) as out:
+            shutil.copyfileobj(response, out, length=1 << 20)
 
 
 def _extract(archive: Path, dest: Path) -> None:

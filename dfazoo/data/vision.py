@@ -22,6 +22,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from dfazoo.data.root import cache_dir, data_root, is_offline, require_files
+from dfazoo.files import atomic_file
 
 DATASETS: tuple[str, ...] = ("digits", "mnist", "fashion-mnist", "cifar10")
 CIFAR10_CLASSES: tuple[str, ...] = (
@@ -189,9 +190,8 @@ def load_cifar10_jpeg(tar_path: Path) -> ImageData:
     cached = cache_dir() / f"cifar10-jpeg-{key}.npz"
     if not cached.exists():
         arrays = _decode_cifar_tar(tar_path)
-        tmp = cached.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(cached)
+        with atomic_file(cached) as f:
+            np.savez(f, **arrays)
     with np.load(cached) as z:
         arrays = {k: z[k] for k in z.files}
     notes = f"{JPEG_NOTE} ({tar_path.name})"

@@ -4,37 +4,23 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from dfazoo.files import atomic_file
+
 
 def atomic_save(obj: Any, path: str | os.PathLike[str]) -> Path:
-    """``torch.save`` to a temp file beside ``path``, fsync it, then ``os.replace``.
+    """``torch.save`` through :func:`dfazoo.files.atomic_file`.
 
     A crash at any point leaves either the previous file or the new one, never a torn file.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return path
+    with atomic_file(path) as f:
+        torch.save(obj, f)
+    return Path(path)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import statistics
 from pathlib import Path
 from typing import Any
 
 from dfazoo.core import DFAModel
 from dfazoo.data.root import cache_dir
+from dfazoo.files import atomic_file
 from dfazoo.train import Trainer, TrainingDivergedError
 from dfazoo.train.checkpoint import load_checkpoint
 from dfazoo.zoo import build_model
@@ -61,10 +61,8 @@ def run_cell(
             wall_time=result.wall_time,
         )
     cell["data_notes"] = getattr(trainer.task, "data_notes", "")
-    result_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = result_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(cell, indent=2) + "\n")
-    os.replace(tmp, result_file)
+    with atomic_file(result_file) as f:
+        f.write((json.dumps(cell, indent=2) + "\n").encode())
     return cell
 
 
