@@ -4,10 +4,12 @@ Every practice row is trained with DFA for ``--seeds`` seeds and ``--epochs`` ep
 shallow rows for the main tanh setting), each cell cached as JSON so an interrupted sweep
 resumes. Writes ``eval/results/vision_practices.{md,json}`` beside the paper's numbers.
 
-    python eval/vision_practices.py [--seeds 3] [--epochs 10] [--quick]
+    python eval/vision_practices.py [--seeds 3] [--epochs 10] [--row-epochs lrelu_neg/dfa=100 ...] [--quick]
 
 A budget other than 10 epochs writes ``vision_practices_e<epochs>.{md,json}`` and continues the
 shorter runs' checkpoints (a constant-rate run extended equals one trained that long).
+``--row-epochs`` gives some rows their own budget (e.g. the two rows at the paper's 5x smaller
+rate), reusing that budget's cells, and writes ``vision_practices_e<epochs>_mixed.{md,json}``.
 """
 
 from __future__ import annotations
@@ -64,18 +66,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--practices", nargs="+", choices=list(PRACTICES), help="train and tabulate only these practices"
     )
+    parser.add_argument(
+        "--row-epochs", nargs="*", default=[], metavar="ROW=E", help="own budgets, e.g. lrelu_neg/dfa=100"
+    )
     parser.add_argument("--only-seed", type=int, help="train only this seed (to run seeds in parallel)")
     parser.add_argument("--report-only", action="store_true", help="tabulate the cached cells, train nothing")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     seeds = 1 if args.quick else args.seeds
     epochs = 1 if args.quick else args.epochs
-    name = "vision_practices_quick" if args.quick else budget_name(epochs)
-    cells_dir = RESULTS / name / "cells"
+    row_epochs = {} if args.quick else parse_row_epochs(args.row_epochs)
+    name = "vision_practices_quick" if args.quick else budget_name(epochs) + ("_mixed" if row_epochs else "")
     # Seed-major order: every row gets its first seed before any row gets a second one.
     grid = [(p, m, s) for s in range(seeds) for p, m in rows() if not args.practices or p in args.practices]
     results: dict[tuple[str, str], list[dict]] = {}
     for practice, method, seed in tqdm(grid, desc="Table 2 cells"):
+        row_budget = row_epochs.get((practice, method), epochs)
+        cells_dir = RESULTS / ("vision_practices_quick" if args.quick else budget_name(row_budget)) / "cells"
         result_file = cells_dir / f"{practice}-{method}-seed{seed}.json"
         if args.report_only:
             if result_file.exists():
@@ -83,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
             continue
         if args.only_seed is not None and seed != args.only_seed:
             continue
-        recipe = mlp_cifar_recipe(practice, method, seed, epochs)
+        recipe = mlp_cifar_recipe(practice, method, seed, row_budget)
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 2000})
         # Every budget resumes the same run directory, so a longer budget continues a shorter one.
@@ -92,8 +99,21 @@ def main(argv: list[str] | None = None) -> None:
         )
         results.setdefault((practice, method), []).append(cell)
     if not results:
-        raise SystemExit(f"no cached cells in {cells_dir}: run without --report-only first")
+        raise SystemExit(f"no cached cells for {name}: run without --report-only first")
     write_tables(results, name, seeds, epochs, args.quick)
+
+
+def parse_row_epochs(pairs: list[str]) -> dict[tuple[str, str], int]:
+    """``["lrelu_neg/dfa=100"]`` -> ``{("lrelu_neg", "dfa"): 100}``, checked against the table's rows."""
+    budgets = {}
+    for pair in pairs:
+        row, _, value = pair.partition("=")
+        practice, _, method = row.partition("/")
+        if (practice, method) not in rows() or not value.isdigit():
+            known = sorted(f"{p}/{m}" for p, m in rows())
+            raise SystemExit(f"--row-epochs {pair!r}: expected ROW=E with ROW one of {known}")
+        budgets[(practice, method)] = int(value)
+    return budgets
 
 
 def _order(item: tuple[tuple[str, str], list[dict]]) -> int:
@@ -104,17 +124,23 @@ def write_tables(
     results: dict[tuple[str, str], list[dict]], name: str, seeds: int, epochs: int, quick: bool
 ) -> None:
     command = "python eval/vision_practices.py " + shlex.join(a for a in sys.argv[1:] if a != "--report-only")
-    epochs = max(c["epochs"] for cells in results.values() for c in cells)
     summary = {
-        f"{p}/{m}": {"practice": p, "method": m, **summarise(c)}
+        f"{p}/{m}": {
+            "practice": p,
+            "method": m,
+            "epochs": sorted({x["epochs"] for x in c}),
+            "best_epochs": [x.get("best_epoch") for x in c],
+            **summarise(c),
+        }
         for (p, m), c in sorted(results.items(), key=_order)
     }
     data_notes = next(c[0]["data_notes"] for c in results.values())
     lines = [
         "# Principled DFA, Table 2: 3 x 800 MLP on CIFAR-10, practices",
         "",
-        f"Produced by `{command.strip()}`. Budget: {epochs} epoch(s) per run, up to {seeds} seed(s) per row "
-        "(column runs: how many finished) "
+        f"Produced by `{command.strip()}`. Budget: {epochs} epoch(s) per run unless the epochs column says "
+        f"otherwise (in brackets: each seed's best-validation epoch; one at the end of the budget means "
+        f"the row was still improving), up to {seeds} seed(s) per row (column runs: how many finished) "
         f"(the paper: 10 runs, trained to convergence){'; QUICK smoke run on 2,000 images' if quick else ''}. "
         "SGD without momentum, batch 128, He init; DFA error summed over the batch "
         "(`error_reduction='sum'`, as the paper's code) with the paper's rates (5e-4; 1e-4 for |x| and "
@@ -125,9 +151,9 @@ def write_tables(
         "",
         f"Data: {data_notes}",
         "",
-        "| practice | method | runs | lr | test acc | train acc | align 1 | align 2 | align 3 | paper test | "
-        "paper train | paper align 1/2/3 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| practice | method | runs | epochs (best) | lr | test acc | train acc | align 1 | align 2 | align 3 | "
+        "paper test | paper train | paper align 1/2/3 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, row in summary.items():
         practice, method = row["practice"], row["method"]
@@ -137,7 +163,9 @@ def write_tables(
         paper = PAPER_ROWS[practice] if method == "dfa" else None
         diverged = f" ({row['diverged']}/{row['runs']} diverged)" if row["diverged"] else ""
         lines.append(
-            f"| {label} | {method}{diverged} | {row['runs']} | {lr_used:g} | {fmt(*row['test_accuracy'])} | "
+            f"| {label} | {method}{diverged} | {row['runs']} | {'/'.join(map(str, row['epochs']))} "
+            f"({', '.join('-' if b is None else str(b) for b in row['best_epochs'])}) | {lr_used:g} | "
+            f"{fmt(*row['test_accuracy'])} | "
             f"{fmt(*row['train_accuracy'])} | {' | '.join(align)} | "
             f"{paper_test if paper else ''} | {paper[0] if paper else ''} | "
             f"{'/'.join(f'{a:.2f}' for a in paper[1:]) if paper else ''} |"

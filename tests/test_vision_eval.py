@@ -1,0 +1,53 @@
+"""Helpers of the vision result scripts: per-row budgets and the Figure 4 summary over seeds."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+EVAL = Path(__file__).resolve().parents[1] / "eval"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, EVAL / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+practices = _load("vision_practices")
+bottleneck = _load("vision_bottleneck")
+
+
+def test_row_epochs_give_rows_their_own_budget():
+    assert practices.parse_row_epochs(["lrelu_neg/dfa=100", "abs/dfa=80"]) == {
+        ("lrelu_neg", "dfa"): 100,
+        ("abs", "dfa"): 80,
+    }
+    with pytest.raises(SystemExit, match="lrelu_neg/bp.*ROW one of"):
+        practices.parse_row_epochs(["lrelu_neg/bp=100"])
+    with pytest.raises(SystemExit, match="expected ROW=E"):
+        practices.parse_row_epochs(["norm/dfa=ten"])
+
+
+def _cell(test: float, layer2: float, kept: float) -> dict:
+    align = {f"body.{i}": {"mean": m, "std": 0.1} for i, m in enumerate((0.5, layer2, 0.3))}
+    return {
+        "test_accuracy": test,
+        "train_accuracy": test + 10,
+        "val_accuracy": test,
+        "alignment": align,
+        "align_layer2_kept": {"mean": kept, "std": 0.2},
+    }
+
+
+def test_bottleneck_summary_is_mean_and_std_over_seeds():
+    point = bottleneck.summarise_keep(25, [_cell(46.0, 0.1, 0.8), _cell(48.0, 0.3, 0.9), {"diverged": True}])
+    assert point["keep"] == 25 and point["runs"] == 3 and point["diverged"] == 1
+    assert point["test_accuracy"] == pytest.approx((47.0, 1.0))
+    assert point["align_layer2"] == pytest.approx((0.2, 0.1))
+    assert point["align_layer2_kept"] == pytest.approx((0.85, 0.05))
