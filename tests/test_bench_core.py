@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import torch
+from eval_scripts import load_eval_script
 
-EVAL = Path(__file__).resolve().parents[1] / "eval"
-spec = importlib.util.spec_from_file_location("bench_core", EVAL / "bench_core.py")
-bench_core = importlib.util.module_from_spec(spec)
-sys.modules["bench_core"] = bench_core
-spec.loader.exec_module(bench_core)
+bench_core = load_eval_script("bench_core")
 
 
 def test_handwritten_dfa_step_matches_the_engine():

@@ -1,17 +1,12 @@
 """Helpers of the graph result scripts: run cache keys, resume, median seed."""
 
-import importlib.util
-import sys
 from dataclasses import replace
-from pathlib import Path
+
+from eval_scripts import load_eval_script
 
 from dfazoo.graph.recipes import node_recipe
 
-EVAL = Path(__file__).resolve().parents[1] / "eval"
-spec = importlib.util.spec_from_file_location("graph_common", EVAL / "graph_common.py")
-graph_common = importlib.util.module_from_spec(spec)
-sys.modules["graph_common"] = graph_common
-spec.loader.exec_module(graph_common)
+graph_common = load_eval_script("graph_common")
 
 
 def test_median_seed_is_the_lower_middle_by_test_metric():
@@ -44,9 +39,7 @@ def test_run_cache_trains_once_and_persists(tmp_path, monkeypatch):
 
 
 def test_search_config_maps_onto_the_recipe():
-    spec = importlib.util.spec_from_file_location("graph_search", EVAL / "graph_search.py")
-    graph_search = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(graph_search)
+    graph_search = load_eval_script("graph_search")
     config = {**graph_search.START["cheb"], "lr": 0.02, "error_reduction": "sum", "dropout": 0.8}
     recipe = graph_search.config_recipe("cheb", config, seed=3)
     assert recipe.seed == 3 and recipe.dataset == "cora" and recipe.method == "dfa"

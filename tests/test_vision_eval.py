@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from eval_scripts import load_eval_script
 
-EVAL = Path(__file__).resolve().parents[1] / "eval"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, EVAL / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-practices = _load("vision_practices")
-bottleneck = _load("vision_bottleneck")
+practices = load_eval_script("vision_practices")
+bottleneck = load_eval_script("vision_bottleneck")
 
 
 def test_row_epochs_give_rows_their_own_budget():
