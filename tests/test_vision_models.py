@@ -81,6 +81,25 @@ def test_cnn_points_after_pooling_route_the_feedback_through_the_pool():
     torch.testing.assert_close(dfa["features.8.weight"], expected)
 
 
+def test_cnn_dropout_keeps_the_block_output_scale_of_evaluation():
+    # Dropout after the pooling: the block output has the same expected size in training as in
+    # evaluation. Before the pooling, the max over rescaled survivors would inflate it ~1.5x.
+    torch.manual_seed(0)
+    model = CNN(channels=(8, 8, 8), image_size=16, dropout=0.5, feedback_after="pool", method="bp")
+    captured: list[torch.Tensor] = []
+    first_point = next(iter(model.feedback_points().values()))
+    first_point.register_forward_hook(lambda module, args, out: captured.append(out.detach()))
+    x = torch.randn(64, 3, 16, 16)
+    model.eval()
+    model(x)
+    model.train()
+    for _ in range(20):
+        model(x)
+    eval_mean = captured[0].abs().mean()
+    train_mean = torch.stack([c.abs().mean() for c in captured[1:]]).mean()
+    assert train_mean / eval_mean == pytest.approx(1.0, abs=0.05)
+
+
 def test_cnn_rejects_an_unknown_feedback_position():
     with pytest.raises(ValueError, match="feedback_after='conv'"):
         CNN(feedback_after="conv")

@@ -22,7 +22,7 @@ def he_init(module: nn.Module) -> None:
 
 @register_architecture
 class CNN(DFAModel):
-    """``[Conv5x5 -> (BN) -> act -> (dropout) -> MaxPool3x3/2] x 3 -> Linear`` with a point per block.
+    """``[Conv5x5 -> (BN) -> act -> MaxPool3x3/2 -> (dropout)] x 3 -> Linear`` with a point per block.
 
     The paper gives only "3 convolutional layers and a one layer classifier"; the shape here
     (32, 64, 64 filters of 5x5, 3x3 max-pooling with stride 2) follows Nøkland's (2016) DFA
@@ -30,7 +30,9 @@ class CNN(DFAModel):
     get a dense random feedback. ``feedback_after="activation"`` puts it on the conv output after
     the non-linearity (before pooling: every position gets a signal, also those the pooling
     drops); ``"pool"`` puts it on the block output, so the signal reaches the conv only through
-    the positions the pooling keeps, as BP's does.
+    the positions the pooling keeps, as BP's does. Dropout comes after the pooling: before it,
+    the max over a window of rescaled survivors (x 1/(1-p)) would not keep the activations'
+    expected size, so training and evaluation would see different feature scales.
     """
 
     arch_name = "cnn"
@@ -64,12 +66,12 @@ class CNN(DFAModel):
             if batch_norm:
                 layers.append(nn.BatchNorm2d(out))
             layers.append(make_activation(activation, negative_slope))
-            if dropout:
-                layers.append(nn.Dropout(dropout))
             pooled = (size - 1) // 2 + 1
             if feedback_after == "activation":
                 layers.append(FeedbackPoint(out * size * size))
             layers.append(nn.MaxPool2d(3, stride=2, padding=1))
+            if dropout:
+                layers.append(nn.Dropout(dropout))
             if feedback_after == "pool":
                 layers.append(FeedbackPoint(out * pooled * pooled))
             width, size = out, pooled
