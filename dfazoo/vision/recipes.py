@@ -48,9 +48,10 @@ CNN_PRACTICES: dict[str, tuple[str, dict[str, Any], float]] = {
 }
 # cnn-cifar10-dfa: the "norm" practice with the classifier at BP_LR and the feedback points after
 # pooling, best test accuracy in eval/vision_cnn.py; the recipe of that table's `norm` DFA row
-# at 60 epochs, whose run it reuses.
+# at 60 epochs, whose run it reuses: seed 1, the best validation accuracy of the row's 3 seeds.
 CNN_DFA_ZOO: dict[str, Any] = {
     "practice": "norm",
+    "seed": 1,
     "epochs": 60,
     "classifier_lr": BP_LR,
     "feedback_after": "pool",
@@ -250,6 +251,13 @@ for _method in ("bp", "dfa", "shallow"):
     else:
         register_recipe(mlp_cifar_recipe("norm", _method, epochs=BASELINE_EPOCHS))
 register_recipe(cnn_cifar_recipe("norm", "bp", epochs=CNN_BP_EPOCHS))
-register_recipe(cnn_cifar_recipe(method="dfa", **CNN_DFA_ZOO))
+_cnn_dfa = cnn_cifar_recipe(method="dfa", **CNN_DFA_ZOO)
+register_recipe(
+    dataclasses.replace(
+        _cnn_dfa,
+        notes=f"{_cnn_dfa.notes} Released seed: of the norm row's seeds in eval/results/vision_cnn.md, the one "
+        "with the best validation accuracy (the table gives the mean over seeds).",
+    )
+)
 for _method in ("bp", "dfa"):
     register_recipe(mlp_mnist_recipe(_method))
