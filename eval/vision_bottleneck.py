@@ -129,8 +129,8 @@ def plot(points: list[dict], path: Path, budget: str) -> None:
     ):
         means, stds = zip(*(p[key] for p in points))
         ax.errorbar(keeps, means, yerr=stds, fmt=fmt_, color=color, label=label, capsize=2)
-        finite += [m for m in means if m == m]
-    if finite:  # a fixed margin, so that run-to-run noise does not fill the axis
+        finite += [m + sign * s for m, s in zip(means, stds) for sign in (-1, 1) if m == m]
+    if finite:  # a fixed margin around the bars, so that run-to-run noise does not fill the axis
         ax.set_ylim(min(finite) - 5, max(finite) + 5)
     ax.legend(loc="upper left", fontsize=8)
     ax.set_xscale("log")
