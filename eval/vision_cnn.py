@@ -26,7 +26,7 @@ import torch
 from tqdm import tqdm
 
 from dfazoo.vision.recipes import BP_LR, CNN_PRACTICES, cnn_cifar_recipe
-from dfazoo.vision.sweep import fmt, run_cell, summarise
+from dfazoo.vision.sweep import fmt, row_values, run_cell, summarise
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Paper Table 4 alignment, conv1 / conv2 / conv3 / classifier (test accuracy lives in CNN_PRACTICES).
@@ -47,17 +47,6 @@ ROWS: dict[str, tuple[str, str, float | None, str]] = {
 }
 
 
-def per_row(pairs: list[str], default: int, flag: str) -> dict[str, int]:
-    """``["norm/dfa=20"]`` -> every row's value (``default`` for the others), for ``flag``."""
-    values = dict.fromkeys(ROWS, default)
-    for pair in pairs:
-        row, _, value = pair.partition("=")
-        if row not in ROWS or not value.isdigit():
-            raise SystemExit(f"{flag} {pair!r}: expected ROW=N with ROW one of {sorted(ROWS)}")
-        values[row] = int(value)
-    return values
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1)
@@ -71,8 +60,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     name = "vision_cnn_quick" if args.quick else "vision_cnn"
-    seeds = dict.fromkeys(ROWS, 1) if args.quick else per_row(args.row_seeds, args.seeds, "--row-seeds")
-    budget = dict.fromkeys(ROWS, 1) if args.quick else per_row(args.row_epochs, args.epochs, "--row-epochs")
+    seeds = (
+        dict.fromkeys(ROWS, 1)
+        if args.quick
+        else row_values(args.row_seeds, list(ROWS), args.seeds, "--row-seeds")
+    )
+    budget = (
+        dict.fromkeys(ROWS, 1)
+        if args.quick
+        else row_values(args.row_epochs, list(ROWS), args.epochs, "--row-epochs")
+    )
     grid = [(r, s) for r in ROWS if not args.rows or r in args.rows for s in range(seeds[r])]
     results: dict[str, list[dict]] = {}
     finished: set[tuple[str, int]] = set()
@@ -117,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
         "best-validation epoch of each seed), the runs column the seeds per row (the paper: 10 runs to "
         "convergence)"
         f"{'; QUICK smoke run on 1,000 images' if args.quick else ''}. "
-        "Net: conv 5x5 with 32/64/64 filters (padding 2), tanh, 3x3 max-pool stride 2 after each (then dropout in the DO rows), linear "
+        "Net: conv 5x5 with 32/64/64 filters (padding 2), tanh, 3x3 max-pool stride 2 after each (then "
+        "dropout in the DO rows), linear "
         "classifier; He init; SGD without momentum, batch 128, constant rate. DFA: lr 5e-4 with the error "
         "summed over the batch (`error_reduction='sum'`, as the paper's code), the classifier on the mean "
         f"loss at the same 5e-4 (`paper lr` rows) or at {BP_LR:g} (all other rows: {BP_LR:g} = "

@@ -26,7 +26,7 @@ from scipy.stats import spearmanr
 from tqdm import tqdm
 
 from dfazoo.vision.recipes import PRACTICES, mlp_cifar_recipe
-from dfazoo.vision.sweep import fmt, run_cell, summarise
+from dfazoo.vision.sweep import fmt, row_values, run_cell, summarise
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Paper Table 2: (train acc, align 1, align 2, align 3); test accuracy lives in PRACTICES.
@@ -75,14 +75,15 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     seeds = 1 if args.quick else args.seeds
     epochs = 1 if args.quick else args.epochs
-    row_epochs = {} if args.quick else parse_row_epochs(args.row_epochs)
-    name = "vision_practices_quick" if args.quick else budget_name(epochs) + ("_mixed" if row_epochs else "")
+    row_epochs = row_values([] if args.quick else args.row_epochs, row_keys(), epochs, "--row-epochs")
+    mixed = len(set(row_epochs.values())) > 1
+    name = "vision_practices_quick" if args.quick else budget_name(epochs) + ("_mixed" if mixed else "")
     # Seed-major order: every row gets its first seed before any row gets a second one.
     grid = [(p, m, s) for s in range(seeds) for p, m in rows() if not args.practices or p in args.practices]
     results: dict[tuple[str, str], list[dict]] = {}
     for practice, method, seed in tqdm(grid, desc="Table 2 cells"):
-        row_budget = row_epochs.get((practice, method), epochs)
-        cells_dir = RESULTS / ("vision_practices_quick" if args.quick else budget_name(row_budget)) / "cells"
+        row_budget = row_epochs[f"{practice}/{method}"]
+        cells_dir = RESULTS / (name if args.quick else budget_name(row_budget)) / "cells"
         result_file = cells_dir / f"{practice}-{method}-seed{seed}.json"
         if args.report_only:
             if result_file.exists():
@@ -94,26 +95,16 @@ def main(argv: list[str] | None = None) -> None:
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 2000})
         # Every budget resumes the same run directory, so a longer budget continues a shorter one.
-        cell = run_cell(
-            recipe, result_file, args.data_root, "vision_practices_quick" if args.quick else RUN_TAG
-        )
+        cell = run_cell(recipe, result_file, args.data_root, name if args.quick else RUN_TAG)
         results.setdefault((practice, method), []).append(cell)
     if not results:
         raise SystemExit(f"no cached cells for {name}: run without --report-only first")
     write_tables(results, name, seeds, epochs, args.quick)
 
 
-def parse_row_epochs(pairs: list[str]) -> dict[tuple[str, str], int]:
-    """``["lrelu_neg/dfa=100"]`` -> ``{("lrelu_neg", "dfa"): 100}``, checked against the table's rows."""
-    budgets = {}
-    for pair in pairs:
-        row, _, value = pair.partition("=")
-        practice, _, method = row.partition("/")
-        if (practice, method) not in rows() or not value.isdigit():
-            known = sorted(f"{p}/{m}" for p, m in rows())
-            raise SystemExit(f"--row-epochs {pair!r}: expected ROW=E with ROW one of {known}")
-        budgets[(practice, method)] = int(value)
-    return budgets
+def row_keys() -> list[str]:
+    """The rows as ``practice/method``, the names ``--row-epochs`` takes."""
+    return [f"{p}/{m}" for p, m in rows()]
 
 
 def _order(item: tuple[tuple[str, str], list[dict]]) -> int:

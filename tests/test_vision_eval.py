@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 from eval_scripts import load_eval_script
 
+from dfazoo.vision.sweep import row_values
+
 practices = load_eval_script("vision_practices")
 bottleneck = load_eval_script("vision_bottleneck")
 
 
 def test_row_epochs_give_rows_their_own_budget():
-    assert practices.parse_row_epochs(["lrelu_neg/dfa=100", "abs/dfa=80"]) == {
-        ("lrelu_neg", "dfa"): 100,
-        ("abs", "dfa"): 80,
-    }
+    budgets = row_values(["lrelu_neg/dfa=100", "abs/dfa=80"], practices.row_keys(), 40, "--row-epochs")
+    assert budgets["lrelu_neg/dfa"] == 100 and budgets["abs/dfa"] == 80 and budgets["norm/bp"] == 40
     with pytest.raises(SystemExit, match="lrelu_neg/bp.*ROW one of"):
-        practices.parse_row_epochs(["lrelu_neg/bp=100"])
-    with pytest.raises(SystemExit, match="expected ROW=E"):
-        practices.parse_row_epochs(["norm/dfa=ten"])
+        row_values(["lrelu_neg/bp=100"], practices.row_keys(), 40, "--row-epochs")
+    with pytest.raises(SystemExit, match="expected ROW=N"):
+        row_values(["norm/dfa=ten"], practices.row_keys(), 40, "--row-epochs")
 
 
 def _cell(test: float, layer2: float, kept: float) -> dict:

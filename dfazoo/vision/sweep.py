@@ -112,6 +112,17 @@ def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+def row_values(pairs: list[str], rows: list[str], default: int, flag: str) -> dict[str, int]:
+    """``["norm/dfa=20"]`` -> every row's value (``default`` for the rows not named), for ``flag``."""
+    values = dict.fromkeys(rows, default)
+    for pair in pairs:
+        row, _, value = pair.partition("=")
+        if row not in values or not value.isdigit():
+            raise SystemExit(f"{flag} {pair!r}: expected ROW=N with ROW one of {sorted(rows)}")
+        values[row] = int(value)
+    return values
+
+
 def fmt(value: float, std: float | None = None, digits: int = 2) -> str:
     if value is None or math.isnan(value):
         return "n/a"
