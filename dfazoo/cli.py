@@ -97,6 +97,7 @@ def _load_recipe(name: str) -> Recipe:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from dfazoo.train import Trainer
+    from dfazoo.train.distributed import shutdown_distributed
     from dfazoo.zoo.cards import counterpart_ids
     from dfazoo.zoo.hub import zoo_root
 
@@ -116,6 +117,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         recipe, run_dir, data_root=args.data_root, resume=args.resume, align_every=args.align_every
     )
     result = trainer.fit()
+    shutdown_distributed()  # on success only: after a failure, a barrier would wait on the dead rank
     print(json.dumps(result.to_dict(), indent=2))
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections import namedtuple
 
 import pytest
@@ -11,7 +12,13 @@ import torch
 import torch.multiprocessing as mp
 
 from dfazoo.train.checkpoint import load_checkpoint
-from dfazoo.train.distributed import DistInfo, init_distributed, shard_batch, wrap_model
+from dfazoo.train.distributed import (
+    DistInfo,
+    init_distributed,
+    shard_batch,
+    shutdown_distributed,
+    wrap_model,
+)
 
 
 def test_shard_batch_splits_every_tensor_along_the_first_dim():
@@ -39,6 +46,8 @@ def test_shard_batch_keeps_uneven_or_mixed_batches_whole():
 def test_single_process_leaves_the_model_unwrapped():
     model = torch.nn.Linear(2, 2)
     assert wrap_model(model, DistInfo()) is model
+    shutdown_distributed()  # no group: a no-op, not an error
+    assert not torch.distributed.is_initialized()
 
 
 def _free_port() -> int:
@@ -79,20 +88,30 @@ def _rank_main(rank: int, world_size: int, port: int, root: str) -> None:
         WORLD_SIZE=str(world_size),
         LOCAL_RANK=str(rank),
     )
-    try:
-        from dfazoo.vision import MLP
+    from dfazoo.vision import MLP
 
-        with pytest.raises(RuntimeError, match="feedback matrix 'feedback.matrix' differs between ranks"):
-            wrap_model(MLP(8, [4], 3, seed=rank), init_distributed())
-        for variant in VARIANTS:
-            assert _train(os.path.join(root, f"ddp-{variant}"), variant, init_seed=rank) == {16 // world_size}
-    finally:
-        torch.distributed.destroy_process_group()
+    with pytest.raises(RuntimeError, match="feedback matrix 'feedback.matrix' differs between ranks"):
+        wrap_model(MLP(8, [4], 3, seed=rank), init_distributed())
+    for variant in VARIANTS:
+        assert _train(os.path.join(root, f"ddp-{variant}"), variant, init_seed=rank) == {16 // world_size}
+    shutdown_distributed()
+    assert not torch.distributed.is_initialized()
+
+
+def _spawn(fn, args: tuple, nprocs: int, timeout: float = 300.0) -> None:
+    """``mp.spawn`` with a deadline, so a hung collective fails the test instead of the CI."""
+    context = mp.start_processes(fn, args=args, nprocs=nprocs, join=False, start_method="spawn")
+    deadline = time.monotonic() + timeout
+    while not context.join(timeout=5):
+        if time.monotonic() > deadline:
+            for process in context.processes:
+                process.kill()
+            pytest.fail(f"the {nprocs} ranks did not finish within {timeout:.0f} s")
 
 
 @pytest.mark.integration
 def test_two_gloo_ranks_match_one_process_on_the_combined_batch(tmp_path):
-    mp.spawn(_rank_main, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    _spawn(_rank_main, (2, _free_port(), str(tmp_path)), nprocs=2)
     for variant in VARIANTS:
         assert _train(tmp_path / f"single-{variant}", variant) == {16}
         ddp = load_checkpoint(tmp_path / f"ddp-{variant}" / "last.pt")

@@ -13,6 +13,7 @@ the per-rank batch size times the world size, so it stays the sum over the globa
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -127,3 +128,18 @@ def shard_batch(batch: Any, rank: int, world_size: int) -> Any:
 def barrier(info: DistInfo) -> None:
     if info.enabled:
         dist.barrier()
+
+
+def shutdown_distributed() -> None:
+    """Leave the process group cleanly: wait for every rank, then destroy it.
+
+    A rank that exits while its gloo group is still alive (or while a peer is mid-collective)
+    can abort in the group's C++ destructor at interpreter exit ("terminate called without an
+    active exception"). Collecting garbage first frees DDP wrappers caught in reference cycles,
+    which hold the group.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    gc.collect()
+    dist.barrier()
+    dist.destroy_process_group()
