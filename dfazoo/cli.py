@@ -118,7 +118,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
     result = trainer.fit()
     shutdown_distributed()  # on success only: after a failure, a barrier would wait on the dead rank
-    print(json.dumps(result.to_dict(), indent=2))
+    if trainer.dist.is_main:  # under torchrun, one report, not one per rank
+        print(json.dumps(result.to_dict(), indent=2))
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections import namedtuple
 
@@ -118,3 +120,14 @@ def test_two_gloo_ranks_match_one_process_on_the_combined_batch(tmp_path):
         single = load_checkpoint(tmp_path / f"single-{variant}" / "last.pt")
         assert ddp["step"] == single["step"] == 4
         assert all(torch.allclose(ddp["model"][k], single["model"][k], atol=1e-6) for k in single["model"])
+
+
+@pytest.mark.integration
+def test_torchrun_cli_trains_on_two_ranks_and_reports_once(tmp_path):
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    command += ["-m", "dfazoo.cli", "train", "mlp-digits-dfa", "--epochs", "1", "--run-dir", str(tmp_path)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count('"run_dir"') == 1  # rank 0 reports; rank 1 stays quiet
+    assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 1
