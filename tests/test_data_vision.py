@@ -44,6 +44,7 @@ def test_idx_roundtrip_and_mnist_layout(tmp_path):
     np.testing.assert_array_equal(data.train_x[:, 0], arrays["train-images-idx3-ubyte.gz"])
     np.testing.assert_array_equal(data.test_y, arrays["t10k-labels-idx1-ubyte.gz"])
     assert data.train_y.dtype == np.int64
+    assert data.test_x.flags.writeable, "read-only arrays make torch.from_numpy warn"
 
 
 def test_idx_rejects_truncated_file(tmp_path):

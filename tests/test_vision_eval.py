@@ -37,3 +37,19 @@ def test_bottleneck_summary_is_mean_and_std_over_seeds():
     assert point["test_accuracy"] == pytest.approx((47.0, 1.0))
     assert point["align_layer2"] == pytest.approx((0.2, 0.1))
     assert point["align_layer2_kept"] == pytest.approx((0.85, 0.05))
+
+
+def test_lr_search_picks_the_rate_with_the_best_validation_accuracy(tmp_path, monkeypatch):
+    search = load_eval_script("vision_lr_search")
+    monkeypatch.setattr(search, "RESULTS", tmp_path / "results")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    result = search.main(["mlp-digits-dfa", "--lrs", "1e-9", "0.003", "--quick"])
+    assert result["best_lr"] == 0.003
+    assert result["cells"]["1e-09"]["val_accuracy"] < result["cells"]["0.003"]["val_accuracy"]
+    table = (tmp_path / "results" / "vision_lr_search_quick" / "mlp-digits-dfa.md").read_text()
+    assert "| lr | val acc | best epoch | wall time (s) |" in table  # selection never shows test accuracy
+    assert "| 0.003 **(best)** |" in table
+    again = search.main(["mlp-digits-dfa", "--lrs", "1e-9", "0.003", "--quick", "--report-only"])
+    assert again["cells"] == result["cells"]
+    with pytest.raises(SystemExit, match="graph recipe"):
+        search.main(["gcn-cora-dfa", "--lrs", "0.01", "--quick"])

@@ -3,10 +3,12 @@ import json
 
 import pytest
 import torch
+from eval_scripts import EVAL
 
 from dfazoo.train import Trainer
 from dfazoo.train.optim import build_optimizer
 from dfazoo.vision.recipes import (
+    MNIST_LR_GRID,
     PRACTICES,
     bottleneck_recipe,
     cnn_cifar_recipe,
@@ -17,6 +19,8 @@ from dfazoo.vision.recipes import (
 from dfazoo.vision.sweep import run_cell, summarise
 from dfazoo.vision.task import ImageClassificationTask
 from dfazoo.zoo import build_model, get_recipe, list_models
+
+RESULTS = EVAL / "results"
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +96,7 @@ def test_vision_recipes_are_registered_and_consistent():
     expected |= {
         "mlp3x800-mnist-bp",
         "mlp3x800-mnist-dfa",
+        "mlp3x800-mnist-shallow",
         "mlp-digits-bp",
         "mlp-digits-dfa",
         "mlp-digits-shallow",
@@ -99,6 +104,19 @@ def test_vision_recipes_are_registered_and_consistent():
     assert expected <= ids
     assert get_recipe("mlp3x800-cifar10-dfa").arch_config["error_reduction"] == "sum"
     assert "JPEG" in get_recipe("cnn-cifar10-dfa").data_notes
+
+
+@pytest.mark.parametrize("method", ["bp", "dfa"])
+def test_mnist_rates_are_the_best_of_their_committed_search(method):
+    search = json.loads((RESULTS / "vision_lr_search" / f"mlp3x800-mnist-{method}.json").read_text())
+    recipe = get_recipe(f"mlp3x800-mnist-{method}")
+    assert search["epochs"] == recipe.epochs
+    assert [float(lr) for lr in search["cells"]] == list(MNIST_LR_GRID[method])
+    assert recipe.optimizer["lr"] == search["best_lr"]
+    assert (
+        get_recipe("mlp3x800-mnist-shallow").optimizer["lr"]
+        == get_recipe("mlp3x800-mnist-dfa").optimizer["lr"]
+    )
 
 
 def test_practice_grids_build_the_described_models():

@@ -73,6 +73,12 @@ def test_card_front_matter_and_sections(zoo):
     assert "Boniface" in text
 
 
+def test_card_lists_points_in_module_order_whatever_the_stored_key_order(zoo):
+    points = {name: {"mean": 0.5, "std": 0.1} for name in ("body.11", "body.3", "body.7")}
+    text = render_card(registry.get_recipe("mlp-digits-dfa"), {**FAKE_RESULTS, "alignment": points})
+    assert text.index("`body.3`") < text.index("`body.7`") < text.index("`body.11`")
+
+
 def test_counterpart_ids_swap_the_method_and_drop_the_placement():
     recipe = registry.get_recipe("mlp-digits-dfa")
     assert counterpart_ids(recipe, "bp") == ["mlp-digits-bp"]

@@ -111,7 +111,7 @@ def read_idx(path: Path) -> np.ndarray:
     """Read one (gzipped) IDX file into an array of its declared shape."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
-        raw = fh.read()
+        raw = bytearray(fh.read())  # writable, so torch.from_numpy needs no copy and gives no warning
     if raw[:2] != b"\x00\x00" or raw[2] != 0x08:
         raise ValueError(f"{path} is not an unsigned-byte IDX file (magic {raw[:4].hex()})")
     ndim = raw[3]

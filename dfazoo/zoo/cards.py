@@ -146,11 +146,19 @@ def _results_section(recipe: Recipe, results: dict[str, Any], folder: Path | Non
     )
 
 
+def _module_order(name: str) -> list[tuple[int, int | str]]:
+    """Sort key putting ``features.3`` before ``features.11`` (results JSON stores keys sorted as text)."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in name.split(".")]
+
+
 def _alignment_section(results: dict[str, Any]) -> str:
     alignment = results.get("alignment") or {}
     if not alignment:
         return "No alignment was measured for this model (no active feedback point)."
-    rows = [f"| `{name}` | {a['mean']:.3f} | {a['std']:.3f} |" for name, a in alignment.items()]
+    rows = [
+        f"| `{name}` | {a['mean']:.3f} | {a['std']:.3f} |"
+        for name, a in sorted(alignment.items(), key=lambda item: _module_order(item[0]))
+    ]
     return "\n".join(
         [
             "Cosine between the DFA signal B_i e and the backpropagated gradient at each feedback "
@@ -237,9 +245,9 @@ Direct Feedback Alignment (DFA).
 - feedback placement: {placement}
 - feedback matrix: one shared matrix, init `{feedback_init}`, seed {recipe.seed}, error reduction
   `{config.get("error_reduction", recipe.arch_config.get("error_reduction", "mean"))}`
-- optimizer: `{json.dumps(recipe.optimizer)}`, scheduler: `{json.dumps(recipe.scheduler)}`,
+- optimizer: `{json.dumps(recipe.optimizer, sort_keys=True)}`, scheduler: `{json.dumps(recipe.scheduler, sort_keys=True)}`,
   {recipe.epochs} epochs, batch size {recipe.batch_size}, gradient clip {recipe.grad_clip}
-- architecture: `{recipe.arch}` with `{json.dumps(recipe.arch_config)}`
+- architecture: `{recipe.arch}` with `{json.dumps(recipe.arch_config, sort_keys=True)}`
 - wall time: {results.get("wall_time", 0):.0f} s on CPU (all seeds)
 
 ## Data
