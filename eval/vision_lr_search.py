@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit(f"no cached cells in {RESULTS / name / 'cells'}: run without --report-only first")
     finished = {lr: c for lr, c in cells.items() if not c.get("diverged") and c["epochs"] >= epochs}
     best = max(finished, key=lambda lr: finished[lr]["val_accuracy"]) if finished else None
-    command = "python eval/vision_lr_search.py " + shlex.join(a for a in sys.argv[1:] if a != "--report-only")
+    given = sys.argv[1:] if argv is None else argv
+    command = "python eval/vision_lr_search.py " + shlex.join(a for a in given if a != "--report-only")
     result = {
         "command": command.strip(),
         "model_id": args.model_id,

@@ -49,6 +49,7 @@ def test_lr_search_picks_the_rate_with_the_best_validation_accuracy(tmp_path, mo
     table = (tmp_path / "results" / "vision_lr_search_quick" / "mlp-digits-dfa.md").read_text()
     assert "| lr | val acc | best epoch | wall time (s) |" in table  # selection never shows test accuracy
     assert "| 0.003 **(best)** |" in table
+    assert "`python eval/vision_lr_search.py mlp-digits-dfa --lrs 1e-9 0.003 --quick`" in table
     again = search.main(["mlp-digits-dfa", "--lrs", "1e-9", "0.003", "--quick", "--report-only"])
     assert again["cells"] == result["cells"]
     with pytest.raises(SystemExit, match="graph recipe"):
