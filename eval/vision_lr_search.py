@@ -75,8 +75,9 @@ def main(argv: list[str] | None = None) -> dict:
     out = RESULTS / name
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.model_id}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / f"{args.model_id}.md").write_text(render(result, base.optimizer["lr"]))
-    print(render(result, base.optimizer["lr"]))
+    table = render(result, base.optimizer["lr"])
+    (out / f"{args.model_id}.md").write_text(table)
+    print(table)
     return result
 
 

@@ -208,6 +208,16 @@ def mlp_mnist_recipe(method: str = "dfa", seed: int = 0, epochs: int = MNIST_EPO
     arch = {"in_features": 784, "hidden": [800, 800, 800], "out_features": 10, "activation": "tanh"}
     arch["error_reduction"] = "sum"
     lr = MNIST_LR[method]
+    if method == "shallow":
+        rate = f"SGD lr {lr:g} on the mean loss (only the top layer trains), the rate of mlp3x800-mnist-dfa."
+    else:
+        loss = "on the mean loss" if method == "bp" else "DFA error summed over the batch"
+        grid = " ".join(f"{r:g}" for r in MNIST_LR_GRID[method])
+        rate = (
+            f"SGD lr {lr:g} ({loss}), chosen on the validation split by `python eval/vision_lr_search.py "
+            f"mlp3x800-mnist-{method} --lrs {grid} --epochs {MNIST_EPOCHS}` "
+            f"(eval/results/vision_lr_search/mlp3x800-mnist-{method}.md)."
+        )
     return _image_recipe(
         model_id=f"mlp3x800-mnist-{method}",
         arch="mlp",
@@ -221,15 +231,7 @@ def mlp_mnist_recipe(method: str = "dfa", seed: int = 0, epochs: int = MNIST_EPO
         description=f"3 x 800 tanh fully connected net on MNIST, trained with {method.upper()} (SGD).",
         data_notes=MNIST_NOTES,
         paper_ref=PAPER,
-        notes=(
-            f"SGD lr {lr:g} on the mean loss (only the top layer trains), the rate of mlp3x800-mnist-dfa. "
-            if method == "shallow"
-            else f"SGD lr {lr:g} ({'on the mean loss' if method == 'bp' else 'DFA error summed over the batch'}), "
-            f"chosen on the validation split by `python eval/vision_lr_search.py mlp3x800-mnist-{method} "
-            f"--lrs {' '.join(f'{r:g}' for r in MNIST_LR_GRID[method])} --epochs {MNIST_EPOCHS}` "
-            f"(eval/results/vision_lr_search/mlp3x800-mnist-{method}.md). "
-        )
-        + "Accuracy in %.",
+        notes=f"{rate} Accuracy in %.",
     )
 
 
