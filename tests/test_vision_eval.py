@@ -1,11 +1,18 @@
-"""Helpers of the vision result scripts: per-row budgets and the Figure 4 summary over seeds."""
+"""Helpers of the vision result scripts (per-row budgets, the Figure 4 summary over seeds) and the
+choice of the released CIFAR-10 DFA models from their committed tables."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 from eval_scripts import load_eval_script
 
 from dfazoo.vision.sweep import row_values
+from dfazoo.zoo.registry import get_recipe
+
+RESULTS = Path(__file__).resolve().parents[1] / "eval" / "results"
 
 practices = load_eval_script("vision_practices")
 bottleneck = load_eval_script("vision_bottleneck")
@@ -54,3 +61,21 @@ def test_lr_search_picks_the_rate_with_the_best_validation_accuracy(tmp_path, mo
     assert again["cells"] == result["cells"]
     with pytest.raises(SystemExit, match="graph recipe"):
         search.main(["gcn-cora-dfa", "--lrs", "0.01", "--quick"])
+
+
+TRAINING_KEYS = ("model_id", "method", "arch_config", "task_config", "optimizer", "epochs", "seed")
+
+
+@pytest.mark.parametrize(
+    "model_id, cells",
+    [
+        ("mlp3x800-cifar10-dfa", "vision_practices*/cells/*-dfa-seed*.json"),
+        ("cnn-cifar10-dfa", "vision_cnn/cells/*-dfa-seed*.json"),
+    ],
+)
+def test_released_cifar_dfa_model_is_the_best_validation_run_of_its_tables(model_id, cells):
+    runs = [json.loads(path.read_text()) for path in RESULTS.glob(cells)]
+    assert len(runs) >= 9  # every practice row of the committed tables, not just the released one
+    best = max(runs, key=lambda cell: cell["val_accuracy"])
+    released = get_recipe(model_id).to_dict()
+    assert {k: best["recipe"][k] for k in TRAINING_KEYS} == {k: released[k] for k in TRAINING_KEYS}
