@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dfazoo.data.root import DatasetNotFoundError
+from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.registry import UnknownModelError, get_recipe, list_models
 from dfazoo.train import TrainingDivergedError
 from dfazoo.zoo.hub import ModelLoadError
-from dfazoo.zoo.recipe import Recipe
-from dfazoo.zoo.registry import UnknownModelError, get_recipe, list_models
 
 # Errors a user can fix from the message alone: printed as one line, exit status 2 (set
 # DFAZOO_DEBUG=1 to get the traceback instead).
@@ -125,7 +125,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_align(args: argparse.Namespace) -> int:
     from dfazoo.core import measure_alignment
-    from dfazoo.train.trainer import make_task
+    from dfazoo.spec import make_task
     from dfazoo.zoo.hub import folder_model_id, load_folder, resolve_folder
 
     folder = resolve_folder(args.id, org=args.org)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
+from dfazoo.spec import get_recipe
 from dfazoo.train import Trainer
-from dfazoo.zoo import get_recipe
 
 METHODS = ("bp", "dfa", "shallow")
 

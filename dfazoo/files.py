@@ -11,8 +11,9 @@ from typing import BinaryIO
 
 
 @contextmanager
-def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """Write to a uniquely named temp file beside ``path``; on success fsync it and ``os.replace``.
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A uniquely named temp path beside ``path`` to write; on success it is fsynced and
+    ``os.replace``-d onto ``path``. For writers that take a file name (e.g. safetensors).
 
     The temp name is unique per call (``mkstemp``), so concurrent writers of the same target
     (e.g. two sweeps decoding the same dataset) each replace it whole and never collide. On an
@@ -20,18 +21,26 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
+        yield tmp
+        with tmp.open("rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """An open binary file written to a temp path and atomically renamed (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp, tmp.open("wb") as f:
+        yield f

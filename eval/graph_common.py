@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
+from dfazoo.spec.recipe import Recipe
 from dfazoo.train import Trainer
 from dfazoo.zoo.hub import zoo_root
-from dfazoo.zoo.recipe import Recipe
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -19,10 +19,12 @@ from typing import Any
 
 import torch
 
+from dfazoo.core.serialization import build_from_config, read_config
+from dfazoo.spec import get_architecture
+from dfazoo.spec.registry import get_recipe
 from dfazoo.train import Trainer
 from dfazoo.zoo.finetune import head_module
-from dfazoo.zoo.hub import build_from_config, from_pretrained, read_config, resolve_folder
-from dfazoo.zoo.registry import get_recipe
+from dfazoo.zoo.hub import from_pretrained, resolve_folder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -49,7 +51,8 @@ def finetune(
         tuned = trainer.fit()
         pretrained = trainer.task.evaluate(from_pretrained(source or model_id), "test")
     torch.manual_seed(recipe.seed)
-    fresh = build_from_config(read_config(resolve_folder(source or model_id))).set_method("dfa")
+    config = read_config(resolve_folder(source or model_id))
+    fresh = build_from_config(get_architecture(config["architecture"]), config).set_method("dfa")
     with tempfile.TemporaryDirectory() as run_dir:
         scratch = Trainer(recipe, run_dir, data_root=data_root, model=fresh, progress=False).fit()
     return {

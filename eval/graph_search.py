@@ -26,8 +26,8 @@ import torch
 from graph_common import RESULTS, recipe_hash
 
 from dfazoo.graph.recipes import node_recipe
+from dfazoo.spec.recipe import Recipe
 from dfazoo.train import Trainer
-from dfazoo.zoo.recipe import Recipe
 
 # Coordinate order: the two that rescale the DFA signal first, then optimiser, then dropouts.
 GRID: dict[str, tuple[Any, ...]] = {

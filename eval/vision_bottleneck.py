@@ -25,10 +25,10 @@ from tqdm import tqdm
 
 from dfazoo import DFAModel, measure_alignment
 from dfazoo.core.bottleneck import GradientMask
-from dfazoo.train.trainer import make_task
+from dfazoo.spec import make_task
+from dfazoo.spec.task import Task
 from dfazoo.vision.recipes import bottleneck_recipe
 from dfazoo.vision.sweep import cell_model, fmt, mean_std, run_cell, summarise
-from dfazoo.zoo.task import Task
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEEPS = (1, 5, 10, 25, 50, 100, 200, 800)

@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from dfazoo.spec.registry import get_recipe
 from dfazoo.vision.sweep import run_cell
-from dfazoo.zoo.registry import get_recipe
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -16,10 +16,10 @@ import sys
 import torch
 
 from dfazoo.data.root import DatasetNotFoundError
+from dfazoo.spec.registry import UnknownModelError, list_models
 from dfazoo.zoo.cards import is_stale, read_results, update_readme_table, write_card
 from dfazoo.zoo.hub import cards_dir, repo_root
 from dfazoo.zoo.publish import train_and_release
-from dfazoo.zoo.registry import UnknownModelError, list_models
 
 
 def regenerate_cards() -> None:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from dfazoo import cli
-from dfazoo.zoo import registry
+from dfazoo.spec import registry
 from dfazoo.zoo.cards import read_results
 from dfazoo.zoo.publish import train_and_release
 

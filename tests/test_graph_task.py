@@ -14,9 +14,9 @@ from dfazoo import measure_alignment
 from dfazoo.graph import GCN
 from dfazoo.graph.recipes import gae_recipe, node_recipe
 from dfazoo.graph.task import LinkPredictionTask, NodeClassificationTask
+from dfazoo.spec.registry import build_model, list_models
 from dfazoo.train import Trainer
 from dfazoo.zoo.hub import save_model
-from dfazoo.zoo.registry import build_model, list_models
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 

@@ -10,13 +10,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import dfazoo.vision  # noqa: F401 (registers the MLP architecture)
+from dfazoo.spec import Recipe, Task, register_task
 from dfazoo.train import Trainer, TrainingDivergedError
 from dfazoo.train import checkpoint as checkpoint_module
 from dfazoo.train.checkpoint import atomic_save, load_checkpoint
 from dfazoo.train.optim import build_optimizer, build_scheduler
 from dfazoo.train.plot import plot_run
-from dfazoo.zoo import Recipe, Task, register_task
 
 
 @register_task
@@ -237,11 +236,17 @@ def test_chunk_ending_before_the_first_evaluation_reports_no_metric(tmp_path):
     assert [("val" in r) for r in records] == [False, False, False, True]
 
 
-class NoSplitsDeclaredTask(SyntheticTask):
-    """Declares no ``splits`` and has no val data: the Trainer must fall back to train."""
+class TrainTestTask(SyntheticTask):
+    """Declares no validation split: the Trainer selects the best epoch on train."""
 
-    name = "test-train-synthetic-nosplits"
-    splits = None
+    name = "test-train-synthetic-train-test"
+    splits = ("train", "test")
+
+
+class BrokenValTask(SyntheticTask):
+    """Declares a val split but fails to evaluate it: the error must surface, not be swallowed."""
+
+    name = "test-train-synthetic-broken-val"
 
     def evaluate(self, model, split):
         if split == "val":
@@ -249,14 +254,18 @@ class NoSplitsDeclaredTask(SyntheticTask):
         return super().evaluate(model, split)
 
 
-register_task(NoSplitsDeclaredTask)
+register_task(TrainTestTask)
+register_task(BrokenValTask)
 
 
-def test_undeclared_missing_val_split_falls_back_to_train_with_a_warning(tmp_path):
-    with pytest.warns(UserWarning, match="no 'val' split"):
-        result = Trainer(
-            tiny_recipe(epochs=2, task=NoSplitsDeclaredTask.name), tmp_path, progress=False
-        ).fit()
+def test_task_without_val_split_selects_on_train(tmp_path):
+    result = Trainer(tiny_recipe(epochs=2, task=TrainTestTask.name), tmp_path, progress=False).fit()
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert all("train" in r and "val" not in r for r in records)
     assert result.best_metric == max(r["train"]["accuracy"] for r in records)
+    assert result.test_metrics
+
+
+def test_a_failing_declared_split_is_not_swallowed(tmp_path):
+    with pytest.raises(KeyError, match="val"):
+        Trainer(tiny_recipe(epochs=1, task=BrokenValTask.name), tmp_path, progress=False).fit()

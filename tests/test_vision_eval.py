@@ -8,8 +8,8 @@ import json
 import pytest
 from eval_scripts import EVAL, load_eval_script
 
+from dfazoo.spec.registry import get_recipe
 from dfazoo.vision.sweep import row_values
-from dfazoo.zoo.registry import get_recipe
 
 RESULTS = EVAL / "results"
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 from eval_scripts import EVAL
 
+from dfazoo.spec import build_model, get_recipe, list_models
 from dfazoo.train import Trainer
 from dfazoo.train.optim import build_optimizer
 from dfazoo.vision.recipes import (
@@ -18,7 +19,6 @@ from dfazoo.vision.recipes import (
 )
 from dfazoo.vision.sweep import run_cell, summarise
 from dfazoo.vision.task import ImageClassificationTask
-from dfazoo.zoo import build_model, get_recipe, list_models
 
 RESULTS = EVAL / "results"
 
@@ -30,9 +30,9 @@ def digits_recipe():
 
 def test_digits_task_splits_batches_and_metrics(digits_recipe):
     task = ImageClassificationTask(digits_recipe)
-    sizes = {k: len(v[0]) for k, v in task.splits.items()}
+    sizes = {k: len(v[0]) for k, v in task.tensors.items()}
     assert sizes == {"train": 1437 - 287, "val": 287, "test": 360}
-    x, _ = task.splits["train"]
+    x, _ = task.tensors["train"]
     assert x.mean(dim=(0, 2, 3)).abs().max() < 1e-4
     seen = torch.cat([b[1] for b in task.train_batches(0, torch.Generator().manual_seed(0))])
     assert len(seen) == sizes["train"]
@@ -46,7 +46,7 @@ def test_digits_task_splits_batches_and_metrics(digits_recipe):
 
 def test_train_subset_is_random_not_the_first_class(digits_recipe):
     recipe = dataclasses.replace(digits_recipe, task_config={"val_size": 287, "train_subset": 100})
-    labels = ImageClassificationTask(recipe).splits["train"][1]
+    labels = ImageClassificationTask(recipe).tensors["train"][1]
     assert len(labels) == 100 and len(labels.unique()) == 10
 
 

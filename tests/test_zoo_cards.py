@@ -9,7 +9,7 @@ import pytest
 import torch
 from huggingface_hub import ModelCard
 
-from dfazoo.zoo import registry
+from dfazoo.spec import registry
 from dfazoo.zoo.cards import (
     TABLE_END,
     TABLE_START,

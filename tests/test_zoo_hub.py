@@ -8,8 +8,9 @@ import torch
 from huggingface_hub import constants as hf_constants
 
 import dfazoo
+from dfazoo.spec import UnknownModelError
 from dfazoo.vision.mlp import MLP
-from dfazoo.zoo import HubUnavailableError, ModelLoadError, UnknownModelError
+from dfazoo.zoo import HubUnavailableError, ModelLoadError
 from dfazoo.zoo.hub import CONFIG_NAME, WEIGHTS_NAME, from_pretrained, resolve_folder, save_model
 
 
@@ -39,16 +40,6 @@ def test_save_load_roundtrip_keeps_weights_feedback_mask_and_current_method(tmp_
     assert any(k.endswith("mask") for k in loaded.state_dict())
     x = torch.randn(2, 6)
     assert torch.equal(model.eval()(x), loaded(x))
-
-
-def test_hub_mixin_save_and_load_still_work(tmp_path):
-    model = tiny()
-    save_model(model, tmp_path / "ours")
-    assert_same_state(model, MLP.from_pretrained(tmp_path / "ours"))
-    model.save_pretrained(tmp_path / "mixin")
-    assert_same_state(model, MLP.from_pretrained(tmp_path / "mixin"))
-    with pytest.raises(ModelLoadError, match="architecture"):
-        from_pretrained(tmp_path / "mixin")
 
 
 def test_zoo_id_resolves_to_local_card_folder(tmp_path, monkeypatch):

@@ -15,8 +15,9 @@ import torch
 from huggingface_hub import constants as hf_constants
 
 import dfazoo
+from dfazoo.spec import registry
 from dfazoo.vision.mlp import MLP
-from dfazoo.zoo import ModelLoadError, registry
+from dfazoo.zoo import ModelLoadError
 from dfazoo.zoo.cards import card_value, render_card
 from dfazoo.zoo.evaluate import evaluate_model
 from dfazoo.zoo.hub import save_model

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 
 import torch
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from dfazoo.core import serialization
 from dfazoo.core.feedback import FeedbackInit, FeedbackMatrix
 from dfazoo.core.points import METHODS, DFAEngine, ErrorReduction, FeedbackPoint, OutputHook
+
+M = TypeVar("M", bound="DFAModel")
 
 PLACEMENTS: dict[str, frozenset[str]] = {
     "macro": frozenset({"block"}),
@@ -17,20 +22,60 @@ PLACEMENTS: dict[str, frozenset[str]] = {
 }
 
 
-class DFAModel(
-    nn.Module,
-    PyTorchModelHubMixin,
-    library_name="dfazoo",
-    tags=["direct-feedback-alignment", "dfazoo"],
-    repo_url="https://github.com/dfazoo/dfazoo",
-):
+class DFAModel(nn.Module):
     """Subclasses build their layers with :class:`FeedbackPoint` and one :class:`OutputHook`,
     then call :meth:`setup_feedback` with the output's error size as the last step of
     ``__init__``. The matrix covers every candidate point, so switching placement or method
     never redraws it.
+
+    The constructor's arguments are recorded, so :meth:`save_pretrained` writes a folder that
+    :meth:`from_pretrained` (and ``dfazoo.from_pretrained``) rebuilds exactly, in the current
+    method and placement.
     """
 
     arch_name: ClassVar[str] = ""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> DFAModel:
+        self = super().__new__(cls)
+        self.__dict__["_init_kwargs"] = serialization.bind_init_kwargs(cls, args, kwargs)
+        return self
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this model, with its current method and
+        placement (what ``config.json`` holds, less the metadata)."""
+        config = dict(self._init_kwargs)
+        config["method"] = self.method
+        if serialization.accepts(type(self), "placement"):
+            config["placement"] = self.placement
+        return config
+
+    def update_config(self, **changes: Any) -> None:
+        """Record constructor arguments changed after construction (e.g. a new output size)."""
+        self._init_kwargs.update(changes)
+
+    def save_pretrained(self, folder: str | os.PathLike[str], *, model_id: str | None = None) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` into ``folder``; returns the folder."""
+        return serialization.write_folder(self, folder, model_id)
+
+    @classmethod
+    def from_pretrained(
+        cls: type[M],
+        id_or_path: str | os.PathLike[str],
+        *,
+        org: str | None = None,
+        revision: str | None = None,
+    ) -> M:
+        """Load a saved ``cls``: a local folder, a zoo id or a Hub repo id. Eval mode."""
+        folder = serialization.resolve_folder(id_or_path, org=org, revision=revision)
+        return serialization.load_folder(folder, cls)  # type: ignore[return-value]
+
+    def push_to_hub(self, repo_id: str, *, private: bool = False, commit_message: str | None = None) -> str:
+        """Save this model and upload it as the Hub model repo ``repo_id``; returns its URL."""
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = self.save_pretrained(Path(tmp) / repo_id.rpartition("/")[2])
+            return serialization.hub_backend().upload_folder(
+                folder, repo_id, private=private, commit_message=commit_message
+            )
 
     def setup_feedback(
         self,

@@ -18,7 +18,6 @@ from torch_geometric.utils import degree
 from dfazoo.core import DFAModel, FeedbackPoint, OutputHook
 from dfazoo.graph.projected import NodeProjectedDNAConv, ProjectFirstChebConv
 from dfazoo.graph.spline import SplineConv
-from dfazoo.zoo.registry import register_architecture
 
 
 def sparse_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
@@ -82,7 +81,6 @@ class TwoLayerGraphNet(DFAModel):
         return self.output_hook(self.convolve(self.conv2, self.point(h), edge_index))
 
 
-@register_architecture
 class ChebNet(TwoLayerGraphNet):
     """Two ChebConv layers (Defferrard et al. 2016), Chebyshev order ``K``, ReLU."""
 
@@ -120,7 +118,6 @@ class ChebNet(TwoLayerGraphNet):
         )
 
 
-@register_architecture
 class GCN(TwoLayerGraphNet):
     """Two GCNConv layers (Kipf & Welling 2017, "GraphConv" in the paper), ReLU."""
 
@@ -163,7 +160,6 @@ def target_indegree(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
     return (deg / deg.max().clamp(min=1))[edge_index[1]].unsqueeze(-1)
 
 
-@register_architecture
 class SplineNet(TwoLayerGraphNet):
     """Two SplineConv layers (Fey et al. 2018) on 1-d degree pseudo-coordinates, ELU.
 
@@ -209,7 +205,6 @@ class SplineNet(TwoLayerGraphNet):
         return conv(x, edge_index, target_indegree(edge_index, x.size(0)))
 
 
-@register_architecture
 class GAT(TwoLayerGraphNet):
     """GATConv with ``heads`` x ``hidden`` (concatenated), ELU, then a 1-head output GATConv.
 
@@ -253,7 +248,6 @@ class GAT(TwoLayerGraphNet):
         )
 
 
-@register_architecture
 class DNA(DFAModel):
     """Just Jump (Fey 2019): ``Linear -> ReLU``, then ``num_layers`` DNAConv blocks, each
     attending over the history of all previous layers' outputs, then ``Linear``.

@@ -11,10 +11,8 @@ import torch.nn.functional as F
 from torch_geometric.nn import GCNConv
 
 from dfazoo.core import DFAModel, FeedbackPoint, OutputHook
-from dfazoo.zoo.registry import register_architecture
 
 
-@register_architecture
 class GAE(DFAModel):
     """``GCNConv(in, 2*latent) -> ReLU -> point -> GCNConv(2*latent, latent) -> z``."""
 

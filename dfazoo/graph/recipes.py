@@ -26,14 +26,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from dfazoo.zoo.recipe import Recipe
-from dfazoo.zoo.registry import register_recipe
+from dfazoo.core import METHODS
+from dfazoo.spec.recipe import Recipe
 
 # (features, classes) of the Planetoid graphs; PubMed is supported but absent offline here.
 DATASETS: dict[str, tuple[int, int]] = {"cora": (1433, 7), "citeseer": (3703, 6), "pubmed": (500, 3)}
 AVAILABLE_DATASETS: tuple[str, ...] = ("cora", "citeseer")
 CONV_ARCHS: tuple[str, ...] = ("cheb", "gcn", "spline", "gat", "dna")
-METHODS: tuple[str, ...] = ("bp", "dfa", "shallow")
 
 ARCH_TITLES: dict[str, str] = {
     "cheb": "ChebConv",
@@ -249,9 +248,11 @@ def gae_recipe(dataset: str, method: str, seed: int | None = None) -> Recipe:
     )
 
 
-for _dataset in AVAILABLE_DATASETS:
-    for _arch in CONV_ARCHS:
-        for _method in METHODS:
-            register_recipe(node_recipe(_arch, _dataset, _method))
-    for _method in ("bp", "dfa"):
-        register_recipe(gae_recipe(_dataset, _method))
+RECIPES: tuple[Recipe, ...] = tuple(
+    recipe
+    for dataset in AVAILABLE_DATASETS
+    for recipe in (
+        *(node_recipe(arch, dataset, method) for arch in CONV_ARCHS for method in METHODS),
+        *(gae_recipe(dataset, method) for method in ("bp", "dfa")),
+    )
+)

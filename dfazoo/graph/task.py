@@ -15,8 +15,8 @@ from torch_geometric.transforms import RandomLinkSplit
 from torch_geometric.utils import negative_sampling
 
 from dfazoo.data.planetoid import load_planetoid
-from dfazoo.zoo.recipe import Recipe
-from dfazoo.zoo.task import Task, register_task
+from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.task import Task
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
@@ -26,7 +26,6 @@ def _check_split(split: str) -> None:
         raise ValueError(f"split={split!r} is unknown; choose one of {SPLITS}")
 
 
-@register_task
 class NodeClassificationTask(Task):
     """Full batch: one "batch" per epoch, the whole graph; loss on the train nodes only.
 
@@ -133,7 +132,6 @@ def _seeded_negatives(edge_index: torch.Tensor, num_nodes: int, count: int, seed
         return negative_sampling(edge_index, num_nodes=num_nodes, num_neg_samples=count)
 
 
-@register_task
 class LinkPredictionTask(Task):
     """GAE link prediction: edges split by ``RandomLinkSplit``; encoder runs on train edges.
 

@@ -1,5 +1,8 @@
-"""NLP: Transformer language models trained with DFA (scaling paper §3.4)."""
+"""NLP: Transformer language models trained with DFA (scaling paper §3.3)."""
 
 from dfazoo.nlp.transformer import TransformerLM
+from dfazoo.spec import Domain, register_domain
 
-__all__ = ["TransformerLM"]
+DOMAIN = register_domain(Domain("nlp", architectures=(TransformerLM,)))
+
+__all__ = ["DOMAIN", "TransformerLM"]

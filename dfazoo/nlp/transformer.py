@@ -15,7 +15,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from dfazoo.core import DFAModel, FeedbackPoint, OutputHook
-from dfazoo.zoo.registry import register_architecture
 
 
 class CausalSelfAttention(nn.Module):
@@ -66,7 +65,6 @@ class Block(nn.Module):
         return self.point(x + self.drop(self.ff_out(h)))
 
 
-@register_architecture
 class TransformerLM(DFAModel):
     """GPT-style language model: token + position embeddings, ``n_layers`` blocks, LM head."""
 

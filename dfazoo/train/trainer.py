@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import random
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +15,10 @@ import torch
 from tqdm.auto import tqdm
 
 from dfazoo.core import measure_alignment
+from dfazoo.spec import Recipe, Task, build_model, make_task
 from dfazoo.train.checkpoint import atomic_save, load_checkpoint, restore_rng_states, rng_states
 from dfazoo.train.distributed import barrier, init_distributed, shard_batch, wrap_model
 from dfazoo.train.optim import build_optimizer, build_scheduler
-from dfazoo.zoo import Recipe, Task, build_model, get_task
 
 CHECKPOINT_VERSION = 1
 
@@ -51,16 +49,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_task(recipe: Recipe, data_root: str | None) -> Task:
-    """The task registered as ``recipe.task``, importing ``dfazoo.<domain>.task`` if needed."""
-    try:
-        task_cls = get_task(recipe.task)
-    except KeyError:
-        importlib.import_module(f"dfazoo.{recipe.domain}.task")
-        task_cls = get_task(recipe.task)
-    return task_cls(recipe, data_root)
-
-
 def move_to(batch: Any, device: torch.device) -> Any:
     if device.type == "cpu":
         return batch
@@ -79,9 +67,8 @@ class Trainer:
 
     Args:
         model: built from the recipe (after seeding with ``recipe.seed``) when None.
-        task: ``get_task(recipe.task)(recipe, data_root)`` when None. A task may declare
-            ``splits`` (e.g. ``("train", "test")``); without ``"val"`` the model is selected on
-            ``"train"``, without ``"test"`` no test metrics are reported.
+        task: ``make_task(recipe, data_root)`` when None. The best epoch is chosen on the task's
+            ``selection_split``; without a ``"test"`` split no test metrics are reported.
         align_every: measure DFA alignment every that many epochs (logged beside the loss).
         resume: continue from ``run_dir/last.pt`` if it exists (bit-exact continuation).
         max_epochs: stop after that many epochs in total (the schedule still spans
@@ -119,9 +106,8 @@ class Trainer:
             else None,
             higher_is_better=recipe.higher_is_better,
         )
-        splits = getattr(self.task, "splits", None)
-        self.eval_split = "val" if splits is None or "val" in splits else "train"
-        self.has_test = splits is None or "test" in splits
+        self.eval_split = self.task.selection_split
+        self.has_test = "test" in self.task.splits
         self.epoch = self.step = 0
         self.elapsed = 0.0
         self.best_metric: float | None = None
@@ -258,16 +244,6 @@ class Trainer:
         try:
             with torch.no_grad():
                 metrics = self.task.evaluate(self.model, split)
-        except (KeyError, ValueError) as err:
-            if split != "val" or getattr(self.task, "splits", None) is not None:
-                raise
-            warnings.warn(
-                f"{type(self.task).__name__} has no 'val' split ({err}); selecting on 'train'. "
-                f"Declare `splits` on the task to silence this.",
-                stacklevel=2,
-            )
-            self.eval_split = "train"
-            return self._evaluate("train")
         finally:
             self.model.train(was_training)
         if self.recipe.metric not in metrics:

@@ -8,7 +8,6 @@ import torch
 from torch import nn
 
 from dfazoo.core import DFAModel, FeedbackPoint, OutputHook, make_activation
-from dfazoo.zoo.registry import register_architecture
 
 
 def he_init(module: nn.Module) -> None:
@@ -20,7 +19,6 @@ def he_init(module: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
-@register_architecture
 class CNN(DFAModel):
     """``[Conv5x5 -> (BN) -> act -> MaxPool3x3/2 -> (dropout)] x 3 -> Linear`` with a point per block.
 

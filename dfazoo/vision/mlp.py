@@ -8,10 +8,8 @@ import torch
 from torch import nn
 
 from dfazoo.core import DFAModel, FeedbackPoint, GradientMask, OutputHook, make_activation
-from dfazoo.zoo.registry import register_architecture
 
 
-@register_architecture
 class MLP(DFAModel):
     """``in -> [Linear -> (BN) -> act -> (dropout) -> point] x len(hidden) -> Linear -> out``.
 

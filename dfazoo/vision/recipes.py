@@ -16,9 +16,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from dfazoo.core import METHODS
 from dfazoo.data.vision import JPEG_NOTE
-from dfazoo.zoo.recipe import Recipe
-from dfazoo.zoo.registry import register_recipe
+from dfazoo.spec.recipe import Recipe
 
 PAPER = "Launay, Poli, Krzakala 2019, Principled Training of NNs with DFA"
 BATCH = 128
@@ -270,18 +270,23 @@ def _best_seed_note(recipe: Recipe, table: str) -> Recipe:
     )
 
 
-for _method in ("bp", "dfa", "shallow"):
-    register_recipe(mlp_digits_recipe(_method))
-    if _method == "dfa":
-        register_recipe(
-            _best_seed_note(
-                mlp_cifar_recipe(BEST_PRACTICE, _method, BEST_SEED, BEST_EPOCHS),
-                "eval/results/vision_practices_e200.md",
-            )
-        )
-    else:
-        register_recipe(mlp_cifar_recipe("norm", _method, epochs=BASELINE_EPOCHS))
-register_recipe(cnn_cifar_recipe("norm", "bp", epochs=CNN_BP_EPOCHS))
-register_recipe(_best_seed_note(cnn_cifar_recipe(method="dfa", **CNN_DFA_ZOO), "eval/results/vision_cnn.md"))
-for _method in ("bp", "dfa", "shallow"):
-    register_recipe(mlp_mnist_recipe(_method))
+def zoo_recipes() -> tuple[Recipe, ...]:
+    """The vision models of the zoo."""
+    cifar_mlp = {
+        "bp": mlp_cifar_recipe("norm", "bp", epochs=BASELINE_EPOCHS),
+        "dfa": _best_seed_note(
+            mlp_cifar_recipe(BEST_PRACTICE, "dfa", BEST_SEED, BEST_EPOCHS),
+            "eval/results/vision_practices_e200.md",
+        ),
+        "shallow": mlp_cifar_recipe("norm", "shallow", epochs=BASELINE_EPOCHS),
+    }
+    return (
+        *(mlp_digits_recipe(m) for m in METHODS),
+        *(cifar_mlp[m] for m in METHODS),
+        cnn_cifar_recipe("norm", "bp", epochs=CNN_BP_EPOCHS),
+        _best_seed_note(cnn_cifar_recipe(method="dfa", **CNN_DFA_ZOO), "eval/results/vision_cnn.md"),
+        *(mlp_mnist_recipe(m) for m in METHODS),
+    )
+
+
+RECIPES: tuple[Recipe, ...] = zoo_recipes()

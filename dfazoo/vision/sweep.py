@@ -11,10 +11,10 @@ from typing import Any
 from dfazoo.core import DFAModel
 from dfazoo.data.root import cache_dir
 from dfazoo.files import atomic_file
+from dfazoo.spec import build_model
+from dfazoo.spec.recipe import Recipe
 from dfazoo.train import Trainer, TrainingDivergedError
 from dfazoo.train.checkpoint import load_checkpoint
-from dfazoo.zoo import build_model
-from dfazoo.zoo.recipe import Recipe
 
 
 def runs_dir() -> Path:

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from dfazoo.data.vision import ImageData, load_image_dataset
-from dfazoo.zoo.recipe import Recipe
-from dfazoo.zoo.task import Task, register_task
+from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.task import Task
 
 DEFAULT_VAL_SIZE = {"digits": 287, "mnist": 5000, "fashion-mnist": 5000, "cifar10": 5000}
 SPLIT_SEED = 0
@@ -31,7 +31,6 @@ def classification_metrics(logits: torch.Tensor, targets: torch.Tensor) -> dict[
     }
 
 
-@register_task
 class ImageClassificationTask(Task):
     """Digits, MNIST, Fashion-MNIST or CIFAR-10, preloaded as one float tensor per split.
 
@@ -62,12 +61,13 @@ class ImageClassificationTask(Task):
         train_x = torch.from_numpy(data.train_x[train_idx]).float() / data.pixel_max
         self.mean = train_x.mean(dim=(0, 2, 3), keepdim=True)
         self.std = train_x.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
-        self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {
+        self.tensors: dict[str, tuple[torch.Tensor, torch.Tensor]] = {
             "train": ((train_x - self.mean) / self.std, torch.from_numpy(data.train_y[train_idx]))
         }
         if val_size:
-            self.splits["val"] = self._prepare(data.train_x[val_idx], data.train_y[val_idx], data.pixel_max)
-        self.splits["test"] = self._prepare(data.test_x, data.test_y, data.pixel_max)
+            self.tensors["val"] = self._prepare(data.train_x[val_idx], data.train_y[val_idx], data.pixel_max)
+        self.tensors["test"] = self._prepare(data.test_x, data.test_y, data.pixel_max)
+        self.splits = tuple(self.tensors)
 
     def _prepare(self, x: np.ndarray, y: np.ndarray, pixel_max: float) -> tuple[torch.Tensor, torch.Tensor]:
         return (torch.from_numpy(x).float() / pixel_max - self.mean) / self.std, torch.from_numpy(y)
@@ -75,7 +75,7 @@ class ImageClassificationTask(Task):
     def train_batches(
         self, epoch: int, generator: torch.Generator
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        x, y = self.splits["train"]
+        x, y = self.tensors["train"]
         perm = torch.randperm(len(x), generator=generator)
         for start in range(0, len(x), self.batch_size):
             idx = perm[start : start + self.batch_size]
@@ -88,11 +88,11 @@ class ImageClassificationTask(Task):
     @torch.no_grad()
     def predict(self, model: torch.nn.Module, split: str) -> torch.Tensor:
         """Logits of ``model`` (in eval mode) on every image of ``split``."""
-        if split not in self.splits:
-            raise ValueError(f"split={split!r} is not available; have {sorted(self.splits)}")
+        if split not in self.tensors:
+            raise ValueError(f"split={split!r} is not available; have {sorted(self.tensors)}")
         was_training = model.training
         model.eval()
-        x, _ = self.splits[split]
+        x, _ = self.tensors[split]
         logits = torch.cat(
             [model(x[i : i + self.eval_batch_size]) for i in range(0, len(x), self.eval_batch_size)]
         )
@@ -100,9 +100,9 @@ class ImageClassificationTask(Task):
         return logits
 
     def evaluate(self, model: torch.nn.Module, split: str) -> dict[str, float]:
-        return classification_metrics(self.predict(model, split), self.splits[split][1])
+        return classification_metrics(self.predict(model, split), self.tensors[split][1])
 
     def alignment_batch(self) -> tuple[Any, Any, Callable[[torch.Tensor, Any], torch.Tensor]]:
         """The first 128 training images (fixed), as in the paper's alignment statistics."""
-        x, y = self.splits["train"]
+        x, y = self.tensors["train"]
         return x[:128], y[:128], F.cross_entropy

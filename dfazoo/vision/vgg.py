@@ -7,7 +7,6 @@ from torch import nn
 
 from dfazoo.core import DFAModel, FeedbackPoint, OutputHook, make_activation
 from dfazoo.vision.cnn import he_init
-from dfazoo.zoo.registry import register_architecture
 
 VGG16_LAYOUT: tuple[int | str, ...] = (
     64,
@@ -50,7 +49,6 @@ def _width(channels: int, width_mult: float) -> int:
     return max(1, round(channels * width_mult))
 
 
-@register_architecture
 class VGG16(DFAModel):
     """``13 x [Conv3x3 -> (BN) -> act -> point] with 5 max-pools -> 2 x [Linear -> act -> (DO) -> point] -> Linear``.
 

@@ -15,9 +15,9 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from dfazoo.core import METHODS
+from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.registry import UnknownModelError, get_recipe
 from dfazoo.zoo.hub import CARD_NAME, cards_dir, zoo_root
-from dfazoo.zoo.recipe import Recipe
-from dfazoo.zoo.registry import UnknownModelError, get_recipe
 
 TABLE_START, TABLE_END = "<!-- zoo-table -->", "<!-- /zoo-table -->"
 TASK_TYPES = {
@@ -208,8 +208,7 @@ print(evaluate_model("{mid}"))
 import torch
 
 import dfazoo
-from dfazoo.train.trainer import make_task
-from dfazoo.zoo import get_recipe
+from dfazoo.spec import get_recipe, make_task
 {imports}
 recipe = get_recipe("{mid}")
 task = make_task(recipe, data_root=None)  # the recipe's data; use your own batches and loss here

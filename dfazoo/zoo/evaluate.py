@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from dfazoo.train.trainer import make_task
+from dfazoo.spec import make_task
+from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.registry import get_recipe
 from dfazoo.zoo.cards import card_value
 from dfazoo.zoo.hub import folder_model_id, load_folder, resolve_folder
-from dfazoo.zoo.recipe import Recipe
-from dfazoo.zoo.registry import get_recipe
 
 
 def evaluate_model(

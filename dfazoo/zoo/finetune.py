@@ -33,7 +33,7 @@ def replace_head(model: DFAModel, num_outputs: int, new_head: nn.Module | None =
     A linear head is rebuilt with the same input size (PyTorch's default init); other heads must
     be given as ``new_head``. The shared feedback matrix is redrawn for the new error size from
     the same seed, init and normalisation, so it equals a fresh model's, and the DFA engine is
-    rebound to it. The saved config's output size is updated so ``save_model`` round-trips.
+    rebound to it. The saved config's output size is updated so ``save_pretrained`` round-trips.
     """
     if num_outputs < 1:
         raise ValueError(f"num_outputs must be positive, got {num_outputs}")
@@ -53,10 +53,9 @@ def replace_head(model: DFAModel, num_outputs: int, new_head: nn.Module | None =
     model.feedback = FeedbackMatrix(old_fb.l_max, num_outputs, old_fb.init, old_fb.seed, old_fb.normalize)
     model._engine.feedback = model.feedback
 
-    config = model._hub_mixin_config
-    if isinstance(config, dict):
-        key = getattr(type(model), "head_config_key", None)
-        keys = [key] if key else [k for k in OUTPUT_SIZE_KEYS if config.get(k) == old_fb.error_size]
-        for k in keys[:1]:
-            config[k] = num_outputs
+    config = model.get_config()
+    key = getattr(type(model), "head_config_key", None)
+    keys = [key] if key else [k for k in OUTPUT_SIZE_KEYS if config.get(k) == old_fb.error_size]
+    for k in keys[:1]:
+        model.update_config(**{k: num_outputs})
     return model

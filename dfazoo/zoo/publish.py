@@ -18,12 +18,13 @@ from huggingface_hub import constants as hf_constants
 from torch import nn
 
 from dfazoo.core import METHODS
+from dfazoo.core.serialization import model_config
+from dfazoo.spec import make_task
+from dfazoo.spec.registry import get_recipe
 from dfazoo.train import Trainer
-from dfazoo.train.trainer import make_task
 from dfazoo.zoo.cards import counterpart_ids, render_card, results_dir, write_card
 from dfazoo.zoo.finetune import head_module
-from dfazoo.zoo.hub import CARD_NAME, WEIGHTS_NAME, cards_dir, hub_org, model_config, save_model, zoo_root
-from dfazoo.zoo.registry import get_recipe
+from dfazoo.zoo.hub import CARD_NAME, WEIGHTS_NAME, cards_dir, hub_org, save_model, zoo_root
 
 
 def train_command(model_id: str, seeds: int = 1) -> str:
@@ -196,7 +197,7 @@ def push_to_hub(
     if get_token() is None:
         raise PermissionError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (or use --dry-run)")
     api = HfApi()
-    from dfazoo import __version__
+    from dfazoo.version import __version__
 
     for repo_id, path in plan:
         api.create_repo(repo_id, repo_type="model", exist_ok=True, private=private)

@@ -4,27 +4,45 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from dfazoo.zoo.recipe import Recipe
+from dfazoo.spec.recipe import Recipe
 
-_TASKS: dict[str, type[Task]] = {}
+SPLITS: tuple[str, ...] = ("train", "val", "test")
 
 
 class Task(abc.ABC):
     """A domain task bound to one recipe and one data root.
 
     Subclasses load their data in ``__init__`` (raising ``DatasetNotFoundError`` when absent)
-    and implement the four methods below. ``split`` is ``"train"``, ``"val"`` or ``"test"``.
+    and implement the four methods below. ``split`` is one of :attr:`splits`.
+
+    Attributes:
+        name: the registry name recipes refer to (``Recipe.task``).
+        splits: the splits the task evaluates. Without ``"val"`` the trainer selects the best
+            epoch on ``"train"``; without ``"test"`` it reports no test metrics.
+        data_notes: provenance caveats of the loaded data (e.g. a re-encoded copy), for cards.
     """
 
-    name: str = ""
+    name: ClassVar[str] = ""
+    splits: tuple[str, ...] = SPLITS
+    data_notes: str = ""
 
     def __init__(self, recipe: Recipe, data_root: str | None = None) -> None:
         self.recipe = recipe
         self.data_root = data_root
+
+    @property
+    def selection_split(self) -> str:
+        """The split the best epoch is chosen on: ``"val"`` when the task has one."""
+        return "val" if "val" in self.splits else "train"
+
+    @property
+    def report_split(self) -> str:
+        """The split a trained model is reported on: ``"test"`` when the task has one."""
+        return "test" if "test" in self.splits else self.selection_split
 
     @abc.abstractmethod
     def train_batches(self, epoch: int, generator: torch.Generator) -> Iterable[Any]:
@@ -41,16 +59,3 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def alignment_batch(self) -> tuple[Any, Any, Callable[[torch.Tensor, Any], torch.Tensor]]:
         """(inputs, targets, loss_fn) for :func:`dfazoo.measure_alignment`."""
-
-
-def register_task(cls: type[Task]) -> type[Task]:
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} needs a non-empty name")
-    _TASKS[cls.name] = cls
-    return cls
-
-
-def get_task(name: str) -> type[Task]:
-    if name not in _TASKS:
-        raise KeyError(f"unknown task {name!r}; known: {sorted(_TASKS)}")
-    return _TASKS[name]

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# Fields that describe a recipe but do not change what training produces: they stay out of
+# :meth:`Recipe.run_key`, so rewording a card or renaming a model reuses the same run.
+DESCRIPTIVE_FIELDS: frozenset[str] = frozenset(
+    {"model_id", "description", "data_notes", "paper_value", "paper_ref", "notes", "tolerance"}
+)
 
 
 @dataclass(frozen=True)
@@ -52,3 +60,13 @@ class Recipe:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def training_dict(self) -> dict[str, Any]:
+        """The fields that determine the trained weights (all but :data:`DESCRIPTIVE_FIELDS`)."""
+        return {k: v for k, v in self.to_dict().items() if k not in DESCRIPTIVE_FIELDS}
+
+    def run_key(self) -> str:
+        """12 hex digits of the SHA-256 of :meth:`training_dict` (canonical JSON): two recipes
+        share a run exactly when they would train the same weights."""
+        canonical = json.dumps(self.training_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
