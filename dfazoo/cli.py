@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dfazoo.core import METHODS, PLACEMENTS
 from dfazoo.data.root import DatasetNotFoundError
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.registry import UnknownModelError, get_recipe, list_models
@@ -178,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the zoo's models")
     p.add_argument("pattern", nargs="?", help="glob on model ids, e.g. 'gcn-*'")
     p.add_argument("--domain", help="vision, graph, nlp, nerf or recsys")
-    p.add_argument("--method", choices=["bp", "dfa", "shallow"])
+    p.add_argument("--method", choices=METHODS)
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("zoo-table", help="the markdown table of released models (for the README)")
@@ -205,8 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a recipe with the dfazoo Trainer")
     p.add_argument("recipe", help="zoo id or recipe JSON file")
-    p.add_argument("--method", choices=["bp", "dfa", "shallow"], help="train with another method")
-    p.add_argument("--placement", choices=["macro", "micro"])
+    p.add_argument("--method", choices=METHODS, help="train with another method")
+    p.add_argument("--placement", choices=tuple(PLACEMENTS))
     p.add_argument("--resume", action="store_true", help="continue from the run dir's checkpoint")
     p.add_argument("--data-root")
     p.add_argument("--run-dir", help="default: runs/<id>")

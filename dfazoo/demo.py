@@ -8,10 +8,9 @@ from pathlib import Path
 
 import torch
 
+from dfazoo.core import METHODS
 from dfazoo.spec import get_recipe
 from dfazoo.train import Trainer
-
-METHODS = ("bp", "dfa", "shallow")
 
 
 def run_demo(epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:

@@ -20,6 +20,7 @@ from typing import Any
 from graph_common import RESULTS, RunCache, fmt, median_seed, summarize
 from tqdm import tqdm
 
+from dfazoo.core import METHODS
 from dfazoo.graph.recipes import (
     ARCH_TITLES,
     AVAILABLE_DATASETS,
@@ -30,7 +31,6 @@ from dfazoo.graph.recipes import (
     node_recipe,
 )
 
-METHODS = ("bp", "dfa", "shallow")
 DNA_SPLIT_TEXT = (
     "PyG's DNAConv example split, five class-stratified folds with seed 55, 20% train / 20% val / "
     "60% test: the paper's DNAConv is that example, and its numbers match this split, not the "

@@ -28,8 +28,7 @@ def evaluate_model(
     recipe = get_recipe(folder_model_id(folder))
     model = load_folder(folder)
     task = make_task(recipe, data_root)
-    splits = getattr(task, "splits", None)
-    metrics = task.evaluate(model, "test" if splits is None or "test" in splits else "val")
+    metrics = task.evaluate(model, task.report_split)
     if recipe.metric not in metrics:
         raise KeyError(
             f"task {recipe.task!r} reported {sorted(metrics)}, not the recipe metric {recipe.metric!r}"
