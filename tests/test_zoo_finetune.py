@@ -65,3 +65,10 @@ def test_non_linear_head_needs_an_explicit_module():
     assert model(torch.randn(1, 8)).shape == (1, 4)
     with pytest.raises(ValueError, match="positive"):
         replace_head(model, 0)
+
+
+def test_replace_head_on_a_model_without_a_head_says_so():
+    from dfazoo.graph import GAE
+
+    with pytest.raises(ValueError, match="GAE has no output layer 'head' to replace"):
+        replace_head(GAE(12, latent=4), 3)

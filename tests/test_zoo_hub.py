@@ -133,3 +133,21 @@ def test_hub_unreachable_online(tmp_path, monkeypatch):
 def test_top_level_exports():
     assert "mlp-digits-dfa" in dfazoo.list_models(domain="vision", method="dfa")
     assert dfazoo.from_pretrained is from_pretrained and dfazoo.save_model is save_model
+
+
+def test_revision_never_silently_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv("DFAZOO_ZOO_DIR", str(tmp_path))
+    save_model(tiny(), tmp_path / "model_cards" / "mlp-digits-dfa")
+    with pytest.raises(ValueError, match="revision='v1' applies to Hub repos, not to the local folder"):
+        from_pretrained(tmp_path / "model_cards" / "mlp-digits-dfa", revision="v1")
+    asked = []
+
+    def download(repo: str, revision: str | None):
+        asked.append((repo, revision))
+        return tmp_path / "model_cards" / "mlp-digits-dfa"
+
+    monkeypatch.setattr(dfazoo.zoo.hub, "_download", download)
+    from_pretrained("mlp-digits-dfa")
+    assert asked == []  # the local card, no download
+    from_pretrained("mlp-digits-dfa", revision="v1")
+    assert asked == [("dfazoo/mlp-digits-dfa", "v1")]  # the Hub revision, not the local card

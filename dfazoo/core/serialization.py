@@ -188,10 +188,13 @@ def load_folder(folder: Path, cls: type[DFAModel]) -> DFAModel:
 def resolve_folder(
     id_or_path: str | os.PathLike[str], *, org: str | None = None, revision: str | None = None
 ) -> Path:
-    """A local model folder as is; a zoo id or Hub repo id through the installed backend."""
+    """A local model folder as is; a zoo id or Hub repo id through the installed backend.
+    ``revision`` (a Hub branch, tag or commit) is an error for a local folder."""
     if not isinstance(id_or_path, (str, os.PathLike)):
         raise TypeError(f"expected a zoo id, a Hub repo id or a folder path, got {type(id_or_path).__name__}")
     path = Path(id_or_path).expanduser()
     if path.is_dir():
+        if revision is not None:
+            raise ValueError(f"revision={revision!r} applies to Hub repos, not to the local folder {path}")
         return path
     return hub_backend().resolve_folder(str(id_or_path), org=org, revision=revision)

@@ -17,13 +17,16 @@ def head_name(model: DFAModel) -> str:
 
 
 def head_module(model: DFAModel) -> nn.Module:
+    """The output layer that :func:`replace_head` swaps; ``ValueError`` when there is none."""
     name = head_name(model)
     try:
         return model.get_submodule(name)
     except AttributeError as err:
-        raise AttributeError(
-            f"{type(model).__name__} has no head module {name!r}; set a class attribute "
-            f"head_name naming its output layer"
+        raise ValueError(
+            f"{type(model).__name__} has no output layer {name!r} to replace: replace_head applies to "
+            "models that end in a classifier or regressor (an autoencoder's embedding output has "
+            "none; fine-tune it as is). For your own architecture, name the layer with a class "
+            "attribute head_name."
         ) from err
 
 

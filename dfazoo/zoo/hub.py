@@ -131,8 +131,8 @@ class ZooHub:
             raise ModelLoadError(f"model folder {name!r} does not exist")
         get_recipe(name)  # raises UnknownModelError with close matches
         local = cards_dir() / name
-        if (local / WEIGHTS_NAME).exists():
-            return local
+        if revision is None and (local / WEIGHTS_NAME).exists():
+            return local  # a revision asks for that Hub revision, never the local card
         return _download(f"{hub_org(org)}/{name}", revision)
 
     def upload_folder(self, folder: Path, repo_id: str, *, private: bool, commit_message: str | None) -> str:
@@ -172,5 +172,8 @@ def from_pretrained(
 ) -> DFAModel:
     """Load a zoo model from a local folder, a zoo id (local card, else ``<org>/<id>`` on the Hub)
     or a Hub repo id ``owner/name``. The model is returned in eval mode.
+
+    ``revision`` (branch, tag or commit) loads that revision from the Hub, also for a zoo id
+    whose card is local; with a local folder it is an error.
     """
     return load_folder(resolve_folder(id_or_path, org=org, revision=revision))
