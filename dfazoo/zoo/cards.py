@@ -15,6 +15,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from dfazoo.core import METHODS
+from dfazoo.project import project_url
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.registry import UnknownModelError, get_recipe
 from dfazoo.stats import STD_NOTE
@@ -236,7 +237,7 @@ def render_card(recipe: Recipe, results: dict[str, Any], results_folder: Path | 
 # {recipe.model_id}
 
 {recipe.description or f"A {recipe.arch} trained on {recipe.dataset}."}
-Part of [dfazoo](https://github.com/dfazoo/dfazoo), the model zoo for networks trained with
+Part of [dfazoo]({project_url()}), the model zoo for networks trained with
 Direct Feedback Alignment (DFA).
 
 ## Training method

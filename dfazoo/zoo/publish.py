@@ -18,13 +18,14 @@ from torch import nn
 
 from dfazoo.core import METHODS
 from dfazoo.core.serialization import model_config
+from dfazoo.project import hub_org
 from dfazoo.spec import make_task
 from dfazoo.spec.registry import get_recipe
 from dfazoo.stats import mean_std
 from dfazoo.train import Trainer
 from dfazoo.zoo.cards import counterpart_ids, render_card, results_dir, write_card
 from dfazoo.zoo.finetune import head_module
-from dfazoo.zoo.hub import CARD_NAME, WEIGHTS_NAME, cards_dir, hub_org, save_model, zoo_root
+from dfazoo.zoo.hub import CARD_NAME, WEIGHTS_NAME, cards_dir, save_model, zoo_root
 
 
 def train_command(model_id: str, seeds: int = 1) -> str:
