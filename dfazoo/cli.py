@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dfazoo.core import METHODS, PLACEMENTS
 from dfazoo.data.root import DatasetNotFoundError
+from dfazoo.project import DEFAULT_HUB_ORG
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.registry import UnknownModelError, get_recipe, list_models
 from dfazoo.train import TrainingDivergedError
@@ -200,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", help="zoo id, model folder or Hub repo owner/name")
     p.add_argument("--data-root", help="dataset folder (default: $DFAZOO_DATA, then the cache)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--org", help="Hub organisation of zoo ids (default: $DFAZOO_HUB_ORG or dfazoo)")
+    p.add_argument(
+        "--org", help=f"Hub organisation of zoo ids (default: $DFAZOO_HUB_ORG or {DEFAULT_HUB_ORG})"
+    )
     p.add_argument("--revision", help="Hub revision")
     p.set_defaults(func=_cmd_eval)
 
@@ -224,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="create/update one Hub repo per card folder")
     p.add_argument("ids", nargs="*", help="zoo ids (default: every card folder with weights)")
     p.add_argument("--dry-run", action="store_true", help="show what would be uploaded")
-    p.add_argument("--org", help="Hub organisation (default: $DFAZOO_HUB_ORG or dfazoo)")
+    p.add_argument("--org", help=f"Hub organisation (default: $DFAZOO_HUB_ORG or {DEFAULT_HUB_ORG})")
     p.set_defaults(func=_cmd_publish)
 
     p = sub.add_parser("plot", help="plot a training run (loss, metrics, alignment)")

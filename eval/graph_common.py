@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import statistics
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import torch
 
 from dfazoo.spec.recipe import Recipe
+from dfazoo.stats import format_pair, mean_std
 from dfazoo.train import Trainer
 from dfazoo.zoo.hub import zoo_root
 
@@ -74,12 +74,10 @@ class RunCache:
         return self.runs[key]
 
 
-def summarize(values: list[float]) -> dict[str, float]:
-    return {
-        "mean": statistics.fmean(values),
-        "std": statistics.pstdev(values) if len(values) > 1 else 0.0,
-        "n": len(values),
-    }
+def summarize(values: list[float]) -> dict[str, float | None]:
+    """Mean, sample std (None for one value) and count of ``values``."""
+    mean, std = mean_std(values)
+    return {"mean": mean, "std": std, "n": len(values)}
 
 
 def median_seed(runs: list[dict[str, Any]], metric: str) -> int:
@@ -91,4 +89,4 @@ def median_seed(runs: list[dict[str, Any]], metric: str) -> int:
 def fmt(stats: dict[str, float] | None, digits: int = 1) -> str:
     if stats is None:
         return "—"
-    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f} (n={stats['n']})"
+    return f"{format_pair(stats['mean'], stats['std'], digits)} (n={stats['n']})"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from dataclasses import replace
@@ -27,6 +26,7 @@ from graph_common import RESULTS, recipe_hash
 
 from dfazoo.graph.recipes import node_recipe
 from dfazoo.spec.recipe import Recipe
+from dfazoo.stats import format_pair, mean_std
 from dfazoo.train import Trainer
 
 # Coordinate order: the two that rescale the DFA signal first, then optimiser, then dropouts.
@@ -85,10 +85,11 @@ class Search:
                 }
                 CACHE.write_text(json.dumps(self.runs, indent=1) + "\n")
             vals.append(self.runs[key]["best_val"])
+        mean, std = mean_std(vals)
         return {
             "config": dict(config),
-            "val_mean": statistics.fmean(vals),
-            "val_std": statistics.pstdev(vals),
+            "val_mean": mean,
+            "val_std": std,
             "vals": vals,
         }
 
@@ -125,7 +126,7 @@ def render(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         "# DFA hyperparameter search of the graph nets (Cora validation only)",
         "",
         "Produced by `python eval/graph_search.py --data-root ../shared/data --archs <arch> --seeds "
-        f"{args.seeds} --passes <max passes>`. Score: mean ± std over seeds 0-{args.seeds - 1} of "
+        f"{args.seeds} --passes <max passes>`. Score: mean ± sample std over seeds 0-{args.seeds - 1} of "
         "the best validation accuracy (%) of a 250-epoch DFA run on Cora (Planetoid split); test "
         "accuracy is not looked at. Coordinate search from the recipe before the search ("
         "`START` in the script), "
@@ -137,15 +138,16 @@ def render(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
     for arch, res in results.items():
         cur, best = res["current"], res["best"]
         md.append(
-            f"| {arch} | {fmt_config(cur['config'])} ({cur['val_mean']:.2f} ± {cur['val_std']:.2f}) | "
-            f"{fmt_config(best['config'])} ({best['val_mean']:.2f} ± {best['val_std']:.2f}) | "
+            f"| {arch} | {fmt_config(cur['config'])} ({format_pair(cur['val_mean'], cur['val_std'])}) | "
+            f"{fmt_config(best['config'])} ({format_pair(best['val_mean'], best['val_std'])}) | "
             f"{len(res['trials'])} | {res['max_passes']} |"
         )
     md += ["", "Every configuration tried, in search order:", ""]
     for arch, res in results.items():
-        md += [f"## {arch}", "", "| config | val mean ± std |", "|---|---|"]
+        md += [f"## {arch}", "", "| config | val mean ± sample std |", "|---|---|"]
         md += [
-            f"| {fmt_config(t['config'])} | {t['val_mean']:.2f} ± {t['val_std']:.2f} |" for t in res["trials"]
+            f"| {fmt_config(t['config'])} | {format_pair(t['val_mean'], t['val_std'])} |"
+            for t in res["trials"]
         ]
         md.append("")
     return "\n".join(md)

@@ -79,12 +79,13 @@ def run_cells(args: argparse.Namespace, suffix: str) -> dict[str, dict[str, Any]
 
 
 def alignment_of(cell: dict[str, Any]) -> dict[str, float] | None:
-    """Mean over seeds of the alignment averaged over the model's feedback points."""
+    """Mean and sample std over seeds of each feedback point's alignment, averaged over the points."""
     points = cell["alignment"]
     if not points:
         return None
     mean = sum(p["mean"] for p in points.values()) / len(points)
-    std = sum(p["std"] for p in points.values()) / len(points)
+    stds = [p["std"] for p in points.values()]
+    std = None if None in stds else sum(stds) / len(points)
     return {"mean": mean, "std": std, "n": next(iter(points.values()))["n"]}
 
 
@@ -120,8 +121,8 @@ def render(cells: dict[str, dict[str, Any]], args: argparse.Namespace, elapsed: 
     md = [
         "# Graph convolutions trained with DFA (scaling paper §3.2)",
         "",
-        f"Produced by `{cmd}`. Test accuracy (%) at the best-validation epoch, mean ± std over "
-        f"seeds (n = seeds), Planetoid split (DNAConv: {dna_split}), Adam, {args.epochs or 250} epochs, per-method "
+        f"Produced by `{cmd}`. Test accuracy (%) at the best-validation epoch, mean ± sample std over "
+        f"the n seeds of each cell, Planetoid split (DNAConv: {dna_split}), Adam, {args.epochs or 250} epochs, per-method "
         "hyperparameters from `dfazoo/graph/recipes.py` (chosen on Cora validation only). Paper values "
         "from Launay et al. 2020. PubMed: supported in code, **not available offline here** (its "
         "feature file is absent), so its rows are the paper's only.",
@@ -150,7 +151,7 @@ def render(cells: dict[str, dict[str, Any]], args: argparse.Namespace, elapsed: 
     md += [
         "Alignment: cosine between the DFA signal B e and the BP gradient at each hidden layer's "
         "feedback point, per node, averaged over all nodes (loss on every labelled node, as in the "
-        "paper's appendix A), then over the model's points and seeds (± = mean per-node std). DNAConv "
+        "paper's appendix A), then over seeds (± = sample std over seeds), then over the model's points. DNAConv "
         "has 6 points (input projection + 5 blocks); per-point values are in the JSON.",
         "",
         "## Goal checks (DFA ≥ paper DFA; DFA within 2.5 points of our BP)",

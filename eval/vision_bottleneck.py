@@ -3,7 +3,7 @@
 Layer 2 keeps the gradient of only ``b`` of its 800 neurons (a fixed random mask drawn at init);
 test accuracy and the layer-2 alignment are plotted against ``b``. The alignment is given over all
 800 neurons and over the ``b`` kept ones ("alignment in the bottleneck", as the paper puts it),
-the latter measured on each cell's best checkpoint; with ``--seeds N`` every value is the mean ± std
+the latter measured on each cell's best checkpoint; with ``--seeds N`` every value is the mean ± sample std
 over N runs. Writes
 ``eval/results/vision_bottleneck.{json,png,md}``; each ``b`` is a cached, resumable cell.
 
@@ -27,8 +27,10 @@ from dfazoo import DFAModel, measure_alignment
 from dfazoo.core.bottleneck import GradientMask
 from dfazoo.spec import make_task
 from dfazoo.spec.task import Task
+from dfazoo.stats import format_pair as fmt
+from dfazoo.stats import mean_std
 from dfazoo.vision.recipes import bottleneck_recipe
-from dfazoo.vision.sweep import cell_model, fmt, mean_std, run_cell, summarise
+from dfazoo.vision.sweep import cell_model, run_cell, summarise
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEEPS = (1, 5, 10, 25, 50, 100, 200, 800)
@@ -76,8 +78,8 @@ def main(argv: list[str] | None = None) -> None:
         "# Principled DFA, Figure 4: bottleneck in layer 2 of a 3 x 800 tanh net (CIFAR-10, DFA)",
         "",
         f"Produced by `{command.strip()}`; {payload['setting']}; budget {budget}. Accuracy at the "
-        "best-validation epoch; every value is the mean ± std over seeds (alignment: of each run's mean "
-        "cosine over the 128 samples). The paper: accuracy and layer-2 alignment rise with b, then "
+        "best-validation epoch; every value is the mean ± sample std over the b's runs (no ± for one run; alignment: of each "
+        "run's mean cosine over the 128 samples). The paper: accuracy and layer-2 alignment rise with b, then "
         f"plateau around b = 100. Plot: `{name}.png`. CIFAR-10 is the JPEG re-encoded copy.",
         "",
         "| b | runs | test acc (%) | train acc (%) | layer-2 alignment, all 800 | layer-2 alignment over the b "
@@ -118,7 +120,7 @@ def kept_alignment(model: DFAModel, task: Task) -> dict[str, float]:
 
 
 def plot(points: list[dict], path: Path, budget: str) -> None:
-    """Accuracy (left axis) and layer-2 alignment (right axis) against b; bars: std over seeds."""
+    """Accuracy (left axis) and layer-2 alignment (right axis) against b; bars: sample std over seeds (none for one seed)."""
     plt.switch_backend("Agg")
     keeps = [p["keep"] for p in points]
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -127,7 +129,7 @@ def plot(points: list[dict], path: Path, budget: str) -> None:
         ("test_accuracy", "o-", "tab:blue", "test accuracy"),
         ("train_accuracy", "o--", "tab:cyan", "train accuracy"),
     ):
-        means, stds = zip(*(p[key] for p in points))
+        means, stds = zip(*((m, s or 0.0) for m, s in (p[key] for p in points)))
         ax.errorbar(keeps, means, yerr=stds, fmt=fmt_, color=color, label=label, capsize=2)
         finite += [m + sign * s for m, s in zip(means, stds) for sign in (-1, 1) if m == m]
     if finite:  # a fixed margin around the bars, so that run-to-run noise does not fill the axis
@@ -141,7 +143,7 @@ def plot(points: list[dict], path: Path, budget: str) -> None:
         ("align_layer2", "s--", "tab:red", "layer-2 alignment, all 800 neurons"),
         ("align_layer2_kept", "^:", "tab:orange", "layer-2 alignment, the b kept neurons"),
     ):
-        means, stds = zip(*(p[key] for p in points))
+        means, stds = zip(*((m, s or 0.0) for m, s in (p[key] for p in points)))
         twin.errorbar(keeps, means, yerr=stds, fmt=fmt_, color=color, label=label, capsize=2)
     twin.legend(loc="center right", fontsize=8)
     twin.set_ylabel("layer-2 alignment (cosine)", color="tab:red")

@@ -25,8 +25,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from dfazoo.stats import format_pair as fmt
 from dfazoo.vision.recipes import BP_LR, CNN_PRACTICES, cnn_cifar_recipe
-from dfazoo.vision.sweep import fmt, row_values, run_cell, summarise
+from dfazoo.vision.sweep import row_values, run_cell, summarise
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Paper Table 4 alignment, conv1 / conv2 / conv3 / classifier (test accuracy lives in CNN_PRACTICES).
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         f"loss at the same 5e-4 (`paper lr` rows) or at {BP_LR:g} (all other rows: {BP_LR:g} = "
         f"{BP_LR / 5e-4:g} x 5e-4, the same per-sample step as the summed-error DFA layers); BP: lr "
         f"{BP_LR:g} on the mean loss. "
-        "Accuracy (%) at the best-validation epoch (5,000 held-out train images), mean ± std over seeds. "
+        "Accuracy (%) at the best-validation epoch (5,000 held-out train images), mean ± sample std over the row's runs (no ± for one run). "
         "Feedback points, and alignment on 128 training images, at each block's output after its max-pooling "
         "(C x H x W flattened), or, in the `points before pooling` rows, at each conv output after tanh; "
         "mean (std over samples). The classifier is the top layer: it receives e itself under DFA, so "

@@ -25,8 +25,9 @@ import torch
 from scipy.stats import spearmanr
 from tqdm import tqdm
 
+from dfazoo.stats import format_pair as fmt
 from dfazoo.vision.recipes import PRACTICES, mlp_cifar_recipe
-from dfazoo.vision.sweep import fmt, row_values, run_cell, summarise
+from dfazoo.vision.sweep import row_values, run_cell, summarise
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Paper Table 2: (train acc, align 1, align 2, align 3); test accuracy lives in PRACTICES.
@@ -137,7 +138,7 @@ def write_tables(
         "(`error_reduction='sum'`, as the paper's code) with the paper's rates (5e-4; 1e-4 for |x| and "
         "lReLU(-0.5)); BP on the mean loss at lr 0.064 (= 128 x 5e-4); shallow trains only the top layer "
         "at 5e-4. Test/train accuracy (%) of the best-validation epoch (5,000 held-out train images), "
-        "mean ± std over seeds. Alignment: cosine between B_i e and the BP signal per sample on 128 "
+        "mean ± sample std over the row's runs (no ± for one run). Alignment: cosine between B_i e and the BP signal per sample on 128 "
         "training images, mean (std over samples), averaged over seeds.",
         "",
         f"Data: {data_notes}",

@@ -25,9 +25,10 @@ from torch import nn
 
 from dfazoo.core import feedback_memory_bytes
 from dfazoo.spec import Recipe, build_model
+from dfazoo.stats import format_pair as fmt
 from dfazoo.vision import VGG16, vgg16_point_sizes
 from dfazoo.vision.recipes import vgg_cifar_recipe
-from dfazoo.vision.sweep import cell_model, fmt, run_cell
+from dfazoo.vision.sweep import cell_model, run_cell
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # (method, SGD lr): the paper's rate for both, then lower rates for DFA until it does not diverge.

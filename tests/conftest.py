@@ -1,7 +1,11 @@
+import dataclasses
 import os
 from pathlib import Path
 
 import pytest
+import torch
+
+from dfazoo.spec import registry
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -13,3 +17,14 @@ def shared_data() -> Path:
     if not root or not Path(root).is_dir():
         pytest.skip("real datasets absent: set DFAZOO_DATA to ../shared/data")
     return Path(root)
+
+
+@pytest.fixture
+def zoo(tmp_path, monkeypatch) -> Path:
+    """An empty zoo in tmp_path whose digits recipes train for 2 epochs."""
+    monkeypatch.setenv("DFAZOO_ZOO_DIR", str(tmp_path))
+    for method in ("dfa", "bp"):
+        recipe = registry.get_recipe(f"mlp-digits-{method}")
+        monkeypatch.setitem(registry._RECIPES, recipe.model_id, dataclasses.replace(recipe, epochs=2))
+    torch.set_num_threads(1)
+    return tmp_path

@@ -1,16 +1,13 @@
 """The dfazoo command line: every subcommand, its --help, and one-line errors with exit 2."""
 
-import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from dfazoo import cli
-from dfazoo.spec import registry
 from dfazoo.zoo.cards import read_results
 from dfazoo.zoo.publish import train_and_release
 
@@ -18,15 +15,10 @@ SUBCOMMANDS = ("list", "zoo-table", "info", "eval", "train", "align", "publish",
 
 
 @pytest.fixture
-def zoo(tmp_path, monkeypatch):
-    """A zoo in tmp_path with mlp-digits-dfa released after 2 epochs."""
-    monkeypatch.setenv("DFAZOO_ZOO_DIR", str(tmp_path))
-    for method in ("dfa", "bp"):
-        recipe = registry.get_recipe(f"mlp-digits-{method}")
-        monkeypatch.setitem(registry._RECIPES, recipe.model_id, dataclasses.replace(recipe, epochs=2))
-    torch.set_num_threads(1)
+def zoo(zoo):
+    """The conftest zoo (digits recipes at 2 epochs) with mlp-digits-dfa released."""
     train_and_release("mlp-digits-dfa", progress=False)
-    return tmp_path
+    return zoo
 
 
 def run(capsys, *argv):

@@ -1,6 +1,5 @@
 """Releasing (train -> card folder + results + README), re-evaluation, and Hub publishing."""
 
-import dataclasses
 import json
 import os
 import shutil
@@ -22,17 +21,6 @@ from dfazoo.zoo.cards import card_value, render_card
 from dfazoo.zoo.evaluate import evaluate_model
 from dfazoo.zoo.hub import save_model
 from dfazoo.zoo.publish import card_folders, push_to_hub, train_and_release
-
-
-@pytest.fixture
-def zoo(tmp_path, monkeypatch):
-    """An empty zoo in tmp_path whose digits recipes train for 2 epochs."""
-    monkeypatch.setenv("DFAZOO_ZOO_DIR", str(tmp_path))
-    for method in ("dfa", "bp"):
-        recipe = registry.get_recipe(f"mlp-digits-{method}")
-        monkeypatch.setitem(registry._RECIPES, recipe.model_id, dataclasses.replace(recipe, epochs=2))
-    torch.set_num_threads(1)
-    return tmp_path
 
 
 def test_train_and_release_writes_card_results_and_skips_released(zoo):

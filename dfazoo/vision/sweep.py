@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from dfazoo.data.root import cache_dir
 from dfazoo.files import atomic_file
 from dfazoo.spec import build_model
 from dfazoo.spec.recipe import Recipe
+from dfazoo.stats import mean_std
 from dfazoo.train import Trainer, TrainingDivergedError
 from dfazoo.train.checkpoint import load_checkpoint
 
@@ -88,15 +88,8 @@ def _extends(cell: dict[str, Any], recipe: Recipe) -> bool:
     )
 
 
-def mean_std(values: list[float]) -> tuple[float, float]:
-    """Mean and population std (0 for one value); NaN for no values."""
-    if not values:
-        return math.nan, math.nan
-    return statistics.fmean(values), statistics.pstdev(values) if len(values) > 1 else 0.0
-
-
 def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
-    """Seeds of one row: accuracy mean/std and per-point alignment (mean of the per-run means/stds)."""
+    """Seeds of one row: accuracy mean/sample std and per-point alignment (mean of the per-run means/stds)."""
     ok = [c for c in cells if not c.get("diverged")]
     summary: dict[str, Any] = {"runs": len(cells), "diverged": len(cells) - len(ok)}
     for key in ("test_accuracy", "train_accuracy", "val_accuracy"):
@@ -121,9 +114,3 @@ def row_values(pairs: list[str], rows: list[str], default: int, flag: str) -> di
             raise SystemExit(f"{flag} {pair!r}: expected ROW=N with ROW one of {sorted(rows)}")
         values[row] = int(value)
     return values
-
-
-def fmt(value: float, std: float | None = None, digits: int = 2) -> str:
-    if value is None or math.isnan(value):
-        return "n/a"
-    return f"{value:.{digits}f}" if std is None else f"{value:.{digits}f} ± {std:.{digits}f}"

@@ -15,8 +15,10 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from dfazoo.core import METHODS
+from dfazoo.project import project_url
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.registry import UnknownModelError, get_recipe
+from dfazoo.stats import STD_NOTE
 from dfazoo.zoo.hub import CARD_NAME, cards_dir, zoo_root
 
 TABLE_START, TABLE_END = "<!-- zoo-table -->", "<!-- /zoo-table -->"
@@ -91,7 +93,7 @@ def _fmt(value: float | None) -> str:
 
 
 def _over_seeds(results: dict[str, Any]) -> str:
-    """``mean ± std (n seeds)`` when several seeds were trained, else ``1 seed``."""
+    """``mean ± sample std (n seeds)`` when several seeds were trained, else ``1 seed``."""
     seeds = results.get("seeds") or [results.get("seed")]
     if len(seeds) < 2:
         return "1 seed"
@@ -139,7 +141,7 @@ def _results_section(recipe: Recipe, results: dict[str, Any], folder: Path | Non
             f"best validation {recipe.metric} (epoch {results.get('best_epoch', '?')}). "
             "Paper numbers come from full-scale GPU runs; ours from a CPU-sized budget.",
             "",
-            f"| model | {recipe.metric} (released weights) | over seeds |",
+            f"| model | {recipe.metric} (released weights) | over seeds ({STD_NOTE}) |",
             "|---|---|---|",
             *rows,
         ]
@@ -235,7 +237,7 @@ def render_card(recipe: Recipe, results: dict[str, Any], results_folder: Path | 
 # {recipe.model_id}
 
 {recipe.description or f"A {recipe.arch} trained on {recipe.dataset}."}
-Part of [dfazoo](https://github.com/dfazoo/dfazoo), the model zoo for networks trained with
+Part of [dfazoo]({project_url()}), the model zoo for networks trained with
 Direct Feedback Alignment (DFA).
 
 ## Training method

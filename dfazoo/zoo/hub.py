@@ -23,11 +23,11 @@ from dfazoo.core.serialization import (
 from dfazoo.core.serialization import (
     load_folder as load_folder_as,
 )
+from dfazoo.project import hub_org
 from dfazoo.spec import get_architecture, get_recipe
 from dfazoo.version import __version__
 
 CARD_NAME = "README.md"
-DEFAULT_ORG = "dfazoo"
 
 __all__ = [
     "CARD_NAME",
@@ -61,10 +61,6 @@ def zoo_root() -> Path:
 
 def cards_dir() -> Path:
     return zoo_root() / "model_cards"
-
-
-def hub_org(org: str | None = None) -> str:
-    return org or os.environ.get("DFAZOO_HUB_ORG") or DEFAULT_ORG
 
 
 def save_model(model: DFAModel, folder: str | os.PathLike[str], model_id: str | None = None) -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import statistics
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,14 @@ from torch import nn
 
 from dfazoo.core import METHODS
 from dfazoo.core.serialization import model_config
+from dfazoo.project import hub_org
 from dfazoo.spec import make_task
 from dfazoo.spec.registry import get_recipe
+from dfazoo.stats import mean_std
 from dfazoo.train import Trainer
 from dfazoo.zoo.cards import counterpart_ids, render_card, results_dir, write_card
 from dfazoo.zoo.finetune import head_module
-from dfazoo.zoo.hub import CARD_NAME, WEIGHTS_NAME, cards_dir, hub_org, save_model, zoo_root
+from dfazoo.zoo.hub import CARD_NAME, WEIGHTS_NAME, cards_dir, save_model, zoo_root
 
 
 def train_command(model_id: str, seeds: int = 1) -> str:
@@ -48,7 +49,7 @@ def train_and_release(
     ``max_epochs`` trains in chunks: runs stop after that many epochs in total and nothing is
     released until a rerun completes ``recipe.epochs``. A release writes
     ``<cards>/<id>/{config.json, model.safetensors, README.md}`` and
-    ``<results>/<id>.json`` (``value``: the released weights' test metric; ``mean``/``std`` over
+    ``<results>/<id>.json`` (``value``: the released weights' test metric; ``mean``/``std`` (sample std) over
     seeds; per-seed details; alignment at release; wall time; command). Skips ids already
     released unless ``force`` (which retrains from scratch); otherwise each seed's run resumes
     from its checkpoint under ``<runs>/<id>/seed<k>``. Returns the results, or None when
@@ -97,7 +98,7 @@ def train_and_release(
         return None
     assert released is not None
     first = per_seed[0]
-    values = [s["value"] for s in per_seed]
+    mean, std = mean_std(s["value"] for s in per_seed)
     results = {
         "model_id": model_id,
         "recipe": recipe.to_dict(),
@@ -107,8 +108,8 @@ def train_and_release(
         "split": first["split"],
         "higher_is_better": recipe.higher_is_better,
         "value": first["value"],
-        "mean": statistics.fmean(values),
-        "std": statistics.stdev(values) if len(values) > 1 else None,
+        "mean": mean,
+        "std": std,
         "seeds": [s["seed"] for s in per_seed],
         "seed": first["seed"],
         "test_metrics": first["metrics"],
