@@ -7,7 +7,7 @@ from torch_geometric.nn import ChebConv, DNAConv
 from torch_geometric.transforms import TargetIndegree
 
 from dfazoo.graph import DNA, GAE, GAT, GCN, ChebNet, SplineNet
-from dfazoo.graph.convs import sparse_dropout, target_indegree
+from dfazoo.graph.node_models import sparse_dropout, target_indegree
 from dfazoo.graph.projected import NodeProjectedDNAConv, ProjectFirstChebConv
 
 SMALL = {

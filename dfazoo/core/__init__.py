@@ -4,8 +4,9 @@ from dfazoo.core.activations import ACTIVATIONS, make_activation
 from dfazoo.core.alignment import call_model, measure_alignment
 from dfazoo.core.bottleneck import GradientMask
 from dfazoo.core.feedback import FEEDBACK_INITS, FeedbackMatrix, draw_feedback, feedback_memory_bytes
-from dfazoo.core.model import PLACEMENTS, DFAModel
-from dfazoo.core.points import METHODS, DFAEngine, FeedbackPoint, OutputHook
+from dfazoo.core.feedback_config import FeedbackConfig
+from dfazoo.core.model import DFAModel
+from dfazoo.core.points import METHODS, PLACEMENTS, DFAEngine, FeedbackPoint, OutputHook
 
 __all__ = [
     "ACTIVATIONS",
@@ -14,6 +15,7 @@ __all__ = [
     "PLACEMENTS",
     "DFAEngine",
     "DFAModel",
+    "FeedbackConfig",
     "FeedbackMatrix",
     "FeedbackPoint",
     "GradientMask",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from pathlib import Path
@@ -11,22 +12,19 @@ import torch
 from torch import nn
 
 from dfazoo.core import serialization
-from dfazoo.core.feedback import FeedbackInit, FeedbackMatrix
-from dfazoo.core.points import METHODS, DFAEngine, ErrorReduction, FeedbackPoint, OutputHook
+from dfazoo.core.feedback import FeedbackMatrix
+from dfazoo.core.feedback_config import FeedbackConfig
+from dfazoo.core.points import PLACEMENTS, DFAEngine, FeedbackPoint, OutputHook
 
 M = TypeVar("M", bound="DFAModel")
-
-PLACEMENTS: dict[str, frozenset[str]] = {
-    "macro": frozenset({"block"}),
-    "micro": frozenset({"block", "sublayer"}),
-}
 
 
 class DFAModel(nn.Module):
     """Subclasses build their layers with :class:`FeedbackPoint` and one :class:`OutputHook`,
-    then call :meth:`setup_feedback` with the output's error size as the last step of
-    ``__init__``. The matrix covers every candidate point, so switching placement or method
-    never redraws it.
+    then call ``self.setup_feedback(error_size, **feedback)`` as the last step of ``__init__``,
+    where ``**feedback`` are the :class:`FeedbackConfig` fields the constructor passes on and
+    ``feedback_defaults`` the architecture's own defaults for them. The matrix covers every
+    candidate point, so switching placement or method never redraws it.
 
     The constructor's arguments are recorded, so :meth:`save_pretrained` writes a folder that
     :meth:`from_pretrained` (and ``dfazoo.from_pretrained``) rebuilds exactly, in the current
@@ -34,6 +32,7 @@ class DFAModel(nn.Module):
     """
 
     arch_name: ClassVar[str] = ""
+    feedback_defaults: ClassVar[dict[str, Any]] = {}
 
     def __new__(cls, *args: Any, **kwargs: Any) -> DFAModel:
         self = super().__new__(cls)
@@ -41,13 +40,9 @@ class DFAModel(nn.Module):
         return self
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor arguments that rebuild this model, with its current method and
-        placement (what ``config.json`` holds, less the metadata)."""
-        config = dict(self._init_kwargs)
-        config["method"] = self.method
-        if serialization.accepts(type(self), "placement"):
-            config["placement"] = self.placement
-        return config
+        """The constructor arguments that rebuild this model, with every feedback argument
+        at its current value (what ``config.json`` holds, less the metadata)."""
+        return {**self._init_kwargs, **dataclasses.asdict(self.feedback_config)}
 
     def update_config(self, **changes: Any) -> None:
         """Record constructor arguments changed after construction (e.g. a new output size)."""
@@ -77,48 +72,47 @@ class DFAModel(nn.Module):
                 folder, repo_id, private=private, commit_message=commit_message
             )
 
-    def setup_feedback(
-        self,
-        error_size: int,
-        *,
-        method: str = "dfa",
-        placement: str = "macro",
-        feedback_init: FeedbackInit = "principled",
-        feedback_norm: bool = True,
-        seed: int = 0,
-        error_reduction: ErrorReduction = "mean",
-    ) -> None:
+    def setup_feedback(self, error_size: int, **feedback: Any) -> None:
+        """Draw the feedback matrix for an output of ``error_size`` and bind every point to it.
+
+        ``feedback``: :class:`FeedbackConfig` fields, over the class's ``feedback_defaults``;
+        an unknown key raises ``TypeError``.
+        """
+        config = self.feedback_config = FeedbackConfig.from_kwargs(**{**self.feedback_defaults, **feedback})
         points = [m for m in self.modules() if isinstance(m, FeedbackPoint)]
         hooks = [m for m in self.modules() if isinstance(m, OutputHook)]
         if len(hooks) != 1:
             raise ValueError(f"{type(self).__name__} needs exactly one OutputHook, found {len(hooks)}")
         l_max = max([p.size for p in points], default=1)
-        self.feedback = FeedbackMatrix(l_max, error_size, feedback_init, seed, feedback_norm)
-        self._engine = DFAEngine(self.feedback, error_reduction)
+        self.feedback = FeedbackMatrix(
+            l_max, error_size, config.feedback_init, config.seed, config.feedback_norm
+        )
+        self._engine = DFAEngine(self.feedback, config.error_reduction)
         for name, module in self.named_modules():
             if isinstance(module, (FeedbackPoint, OutputHook)):
                 module._engine = self._engine
             if isinstance(module, FeedbackPoint):
                 module.point_name = name
-        self.set_placement(placement)
-        self.set_method(method)
+        self.set_placement(config.placement)
+        self.set_method(config.method)
 
     @property
     def method(self) -> str:
         return self._engine.method
 
+    @property
+    def placement(self) -> str:
+        return self.feedback_config.placement
+
     def set_method(self, method: str) -> DFAModel:
         """Train the same model with ``bp``, ``dfa`` or ``shallow`` (only the top layer)."""
-        if method not in METHODS:
-            raise ValueError(f"method={method!r} is unknown; choose one of {METHODS}")
+        self.feedback_config = dataclasses.replace(self.feedback_config, method=method)
         self._engine.method = method
         return self
 
     def set_placement(self, placement: str) -> DFAModel:
         """``macro``: points tagged ``block``; ``micro``: also those tagged ``sublayer``."""
-        if placement not in PLACEMENTS:
-            raise ValueError(f"placement={placement!r} is unknown; choose one of {tuple(PLACEMENTS)}")
-        self.placement = placement
+        self.feedback_config = dataclasses.replace(self.feedback_config, placement=placement)
         for point in self.feedback_points(active_only=False).values():
             point.active = point.tag in PLACEMENTS[placement]
         return self

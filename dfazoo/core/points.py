@@ -23,6 +23,12 @@ from dfazoo.core.feedback import FeedbackMatrix
 Method = Literal["bp", "dfa", "shallow"]
 METHODS: tuple[str, ...] = ("bp", "dfa", "shallow")
 ErrorReduction = Literal["mean", "sum"]
+ERROR_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
+# Which point tags each placement activates.
+PLACEMENTS: dict[str, frozenset[str]] = {
+    "macro": frozenset({"block"}),
+    "micro": frozenset({"block", "sublayer"}),
+}
 
 
 class FeedbackPoint(nn.Module):
@@ -104,8 +110,10 @@ class DFAEngine:
     """Per-model state shared by its points and output hook (not a module: holds no weights)."""
 
     def __init__(self, feedback: FeedbackMatrix, error_reduction: ErrorReduction = "mean") -> None:
-        if error_reduction not in ("mean", "sum"):
-            raise ValueError(f"error_reduction={error_reduction!r}; choose 'mean' or 'sum'")
+        if error_reduction not in ERROR_REDUCTIONS:
+            raise ValueError(
+                f"error_reduction={error_reduction!r} is unknown; choose one of {ERROR_REDUCTIONS}"
+            )
         self.feedback = feedback
         self.error_reduction = error_reduction
         self.method: str = "dfa"

@@ -1,7 +1,7 @@
 """Graph domain: DFA graph convolutions and graph autoencoders on citation networks."""
 
-from dfazoo.graph.convs import DNA, GAT, GCN, ChebNet, SplineNet
 from dfazoo.graph.gae import GAE
+from dfazoo.graph.node_models import DNA, GAT, GCN, ChebNet, SplineNet
 from dfazoo.graph.recipes import RECIPES
 from dfazoo.graph.spline import SplineConv
 from dfazoo.graph.task import LinkPredictionTask, NodeClassificationTask

@@ -10,6 +10,8 @@ learn by backpropagation through the first block: the weight transport the paper
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -66,7 +68,8 @@ class Block(nn.Module):
 
 
 class TransformerLM(DFAModel):
-    """GPT-style language model: token + position embeddings, ``n_layers`` blocks, LM head."""
+    """GPT-style language model: token + position embeddings, ``n_layers`` blocks, LM head.
+    ``**feedback``: :class:`~dfazoo.core.FeedbackConfig` fields."""
 
     arch_name = "transformer"
     head_name = "head"
@@ -81,11 +84,7 @@ class TransformerLM(DFAModel):
         max_len: int = 128,
         dropout: float = 0.1,
         ln_affine: bool = False,
-        method: str = "dfa",
-        placement: str = "macro",
-        seed: int = 0,
-        feedback_init: str = "principled",
-        error_reduction: str = "mean",
+        **feedback: Any,
     ) -> None:
         super().__init__()
         self.tok = nn.Embedding(vocab_size, d_model)
@@ -97,14 +96,7 @@ class TransformerLM(DFAModel):
         self.ln_f = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size)
         self.output_hook = OutputHook()
-        self.setup_feedback(
-            vocab_size,
-            method=method,
-            placement=placement,
-            feedback_init=feedback_init,
-            seed=seed,
-            error_reduction=error_reduction,
-        )
+        self.setup_feedback(vocab_size, **feedback)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(tokens.shape[1], device=tokens.device)

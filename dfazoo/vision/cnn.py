@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,6 +32,7 @@ class CNN(DFAModel):
     the positions the pooling keeps, as BP's does. Dropout comes after the pooling: before it,
     the max over a window of rescaled survivors (x 1/(1-p)) would not keep the activations'
     expected size, so training and evaluation would see different feature scales.
+    ``**feedback``: :class:`~dfazoo.core.FeedbackConfig` fields.
     """
 
     arch_name = "cnn"
@@ -44,15 +46,11 @@ class CNN(DFAModel):
         channels: Sequence[int] = (32, 64, 64),
         kernel_size: int = 5,
         activation: str = "tanh",
-        method: str = "dfa",
-        seed: int = 0,
         negative_slope: float = 0.01,
         batch_norm: bool = False,
         dropout: float = 0.0,
-        feedback_init: str = "principled",
-        feedback_norm: bool = True,
-        error_reduction: str = "mean",
         feedback_after: str = "activation",
+        **feedback: Any,
     ) -> None:
         super().__init__()
         if feedback_after not in ("activation", "pool"):
@@ -77,14 +75,7 @@ class CNN(DFAModel):
         self.classifier = nn.Linear(width * size * size, num_classes)
         he_init(self)
         self.output_hook = OutputHook()
-        self.setup_feedback(
-            num_classes,
-            method=method,
-            feedback_init=feedback_init,
-            feedback_norm=feedback_norm,
-            seed=seed,
-            error_reduction=error_reduction,
-        )
+        self.setup_feedback(num_classes, **feedback)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.output_hook(self.classifier(self.features(x).flatten(1)))

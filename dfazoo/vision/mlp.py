@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -15,10 +16,10 @@ class MLP(DFAModel):
 
     Args:
         activation: tanh, relu, leaky_relu (with ``negative_slope``, e.g. -0.5) or abs.
+        seed: draws the feedback matrix and the bottleneck mask.
         bottleneck_layer / bottleneck_keep: keep the gradient of only ``keep`` neurons of that
             hidden layer (1-based), the mask drawn from ``seed`` at init.
-        error_reduction: ``"sum"`` rescales the DFA error by the batch size, as the principled
-            paper's code does; ``"mean"`` uses the gradient of the mean loss as is.
+        feedback: the other :class:`~dfazoo.core.FeedbackConfig` fields.
     """
 
     arch_name = "mlp"
@@ -29,18 +30,15 @@ class MLP(DFAModel):
         hidden: Sequence[int],
         out_features: int,
         activation: str = "tanh",
-        method: str = "dfa",
         seed: int = 0,
         negative_slope: float = 0.01,
         batch_norm: bool = False,
         dropout: float = 0.0,
         input_dropout: float = 0.0,
-        feedback_init: str = "principled",
-        feedback_norm: bool = True,
-        error_reduction: str = "mean",
         bottleneck_layer: int | None = None,
         bottleneck_keep: int | None = None,
         init: str = "he",
+        **feedback: Any,
     ) -> None:
         super().__init__()
         hidden = [int(h) for h in hidden]
@@ -65,14 +63,7 @@ class MLP(DFAModel):
         self.head = nn.Linear(width, out_features)
         self._init_linear(self.head, init)
         self.output_hook = OutputHook()
-        self.setup_feedback(
-            out_features,
-            method=method,
-            feedback_init=feedback_init,
-            feedback_norm=feedback_norm,
-            seed=seed,
-            error_reduction=error_reduction,
-        )
+        self.setup_feedback(out_features, seed=seed, **feedback)
 
     @staticmethod
     def _init_linear(linear: nn.Linear, init: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -53,7 +55,8 @@ class VGG16(DFAModel):
     """``13 x [Conv3x3 -> (BN) -> act -> point] with 5 max-pools -> 2 x [Linear -> act -> (DO) -> point] -> Linear``.
 
     ``width_mult`` scales every conv width (1.0 is the original VGG-16) and ``fc_width`` the
-    hidden FC layers (4096 for ImageNet, 512 is the usual CIFAR choice).
+    hidden FC layers (4096 for ImageNet, 512 is the usual CIFAR choice). ``**feedback``:
+    :class:`~dfazoo.core.FeedbackConfig` fields.
     """
 
     arch_name = "vgg16"
@@ -67,13 +70,9 @@ class VGG16(DFAModel):
         width_mult: float = 1.0,
         fc_width: int = 512,
         activation: str = "relu",
-        method: str = "dfa",
-        seed: int = 0,
         batch_norm: bool = False,
         dropout: float = 0.0,
-        feedback_init: str = "principled",
-        feedback_norm: bool = True,
-        error_reduction: str = "mean",
+        **feedback: Any,
     ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
@@ -103,14 +102,7 @@ class VGG16(DFAModel):
         self.classifier = nn.Linear(fc_width, num_classes)
         he_init(self)
         self.output_hook = OutputHook()
-        self.setup_feedback(
-            num_classes,
-            method=method,
-            feedback_init=feedback_init,
-            feedback_norm=feedback_norm,
-            seed=seed,
-            error_reduction=error_reduction,
-        )
+        self.setup_feedback(num_classes, **feedback)
 
     def conv_layers(self) -> list[nn.Conv2d]:
         return [m for m in self.features if isinstance(m, nn.Conv2d)]

@@ -5,9 +5,13 @@ and returns the logits of every node. Nodes share the feedback matrix: a
 ``FeedbackPoint(size, shared_dims=1)`` on the (nodes, features) activations of each hidden
 layer; attention layers receive their signal at their top (appendix D). Only DNAConv has
 several hidden layers; for the two-layer nets ``macro`` and ``micro`` placements coincide.
+Every model also takes ``**feedback``, the :class:`~dfazoo.core.FeedbackConfig` fields, with
+``feedback_init`` defaulting to ``uniform2020``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -31,42 +35,36 @@ def sparse_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     return out
 
 
-class TwoLayerGraphNet(DFAModel):
-    """``dropout -> conv1 -> act -> dropout -> point -> conv2 -> logits``.
+# The scaling paper's code draws the feedback matrix from U(-1, 1): every graph model's default.
+FEEDBACK_DEFAULTS: dict[str, Any] = {"feedback_init": "uniform2020"}
 
-    Subclasses build ``conv1``/``conv2`` and may override :meth:`convolve` to pass extra
-    per-edge inputs.
+
+class TwoLayerGraphNet(DFAModel):
+    """``dropout -> conv1 -> act -> dropout -> point -> conv2 -> out``.
+
+    Subclasses build ``conv1``/``conv2`` and hand them to this constructor with the hidden
+    size; they may override :meth:`convolve` to pass extra per-edge inputs.
     """
 
     activation = staticmethod(F.relu)
     head_name = "conv2"
+    feedback_defaults = FEEDBACK_DEFAULTS
 
-    def _finish(
+    def __init__(
         self,
+        convs: tuple[nn.Module, nn.Module],
         hidden_size: int,
-        out_channels: int,
-        *,
+        error_size: int,
         dropout: float,
         input_dropout: float,
-        method: str,
-        placement: str,
-        seed: int,
-        feedback_init: str,
-        feedback_norm: bool,
-        error_reduction: str,
+        **feedback: Any,
     ) -> None:
+        super().__init__()
+        self.conv1, self.conv2 = convs
         self.dropout, self.input_dropout = float(dropout), float(input_dropout)
         self.point = FeedbackPoint(hidden_size, shared_dims=1)
         self.output_hook = OutputHook()
-        self.setup_feedback(
-            out_channels,
-            method=method,
-            placement=placement,
-            feedback_init=feedback_init,
-            feedback_norm=feedback_norm,
-            seed=seed,
-            error_reduction=error_reduction,
-        )
+        self.setup_feedback(error_size, **feedback)
 
     def convolve(self, conv: nn.Module, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         return conv(x, edge_index)
@@ -94,28 +92,13 @@ class ChebNet(TwoLayerGraphNet):
         K: int = 2,
         dropout: float = 0.5,
         input_dropout: float = 0.5,
-        method: str = "dfa",
-        placement: str = "macro",
-        seed: int = 0,
-        feedback_init: str = "uniform2020",
-        feedback_norm: bool = True,
-        error_reduction: str = "mean",
+        **feedback: Any,
     ) -> None:
-        super().__init__()
-        self.conv1 = ProjectFirstChebConv(in_channels, hidden, K=K)
-        self.conv2 = ProjectFirstChebConv(hidden, out_channels, K=K)
-        self._finish(
-            hidden,
-            out_channels,
-            dropout=dropout,
-            input_dropout=input_dropout,
-            method=method,
-            placement=placement,
-            seed=seed,
-            feedback_init=feedback_init,
-            feedback_norm=feedback_norm,
-            error_reduction=error_reduction,
+        convs = (
+            ProjectFirstChebConv(in_channels, hidden, K=K),
+            ProjectFirstChebConv(hidden, out_channels, K=K),
         )
+        super().__init__(convs, hidden, out_channels, dropout, input_dropout, **feedback)
 
 
 class GCN(TwoLayerGraphNet):
@@ -130,28 +113,10 @@ class GCN(TwoLayerGraphNet):
         hidden: int = 16,
         dropout: float = 0.5,
         input_dropout: float = 0.5,
-        method: str = "dfa",
-        placement: str = "macro",
-        seed: int = 0,
-        feedback_init: str = "uniform2020",
-        feedback_norm: bool = True,
-        error_reduction: str = "mean",
+        **feedback: Any,
     ) -> None:
-        super().__init__()
-        self.conv1 = GCNConv(in_channels, hidden)
-        self.conv2 = GCNConv(hidden, out_channels)
-        self._finish(
-            hidden,
-            out_channels,
-            dropout=dropout,
-            input_dropout=input_dropout,
-            method=method,
-            placement=placement,
-            seed=seed,
-            feedback_init=feedback_init,
-            feedback_norm=feedback_norm,
-            error_reduction=error_reduction,
-        )
+        convs = (GCNConv(in_channels, hidden), GCNConv(hidden, out_channels))
+        super().__init__(convs, hidden, out_channels, dropout, input_dropout, **feedback)
 
 
 def target_indegree(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
@@ -178,28 +143,13 @@ class SplineNet(TwoLayerGraphNet):
         kernel_size: int = 2,
         dropout: float = 0.5,
         input_dropout: float = 0.5,
-        method: str = "dfa",
-        placement: str = "macro",
-        seed: int = 0,
-        feedback_init: str = "uniform2020",
-        feedback_norm: bool = True,
-        error_reduction: str = "mean",
+        **feedback: Any,
     ) -> None:
-        super().__init__()
-        self.conv1 = SplineConv(in_channels, hidden, dim=1, kernel_size=kernel_size)
-        self.conv2 = SplineConv(hidden, out_channels, dim=1, kernel_size=kernel_size)
-        self._finish(
-            hidden,
-            out_channels,
-            dropout=dropout,
-            input_dropout=input_dropout,
-            method=method,
-            placement=placement,
-            seed=seed,
-            feedback_init=feedback_init,
-            feedback_norm=feedback_norm,
-            error_reduction=error_reduction,
+        convs = (
+            SplineConv(in_channels, hidden, dim=1, kernel_size=kernel_size),
+            SplineConv(hidden, out_channels, dim=1, kernel_size=kernel_size),
         )
+        super().__init__(convs, hidden, out_channels, dropout, input_dropout, **feedback)
 
     def convolve(self, conv: nn.Module, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         return conv(x, edge_index, target_indegree(edge_index, x.size(0)))
@@ -224,28 +174,13 @@ class GAT(TwoLayerGraphNet):
         attention_dropout: float = 0.6,
         dropout: float = 0.6,
         input_dropout: float = 0.6,
-        method: str = "dfa",
-        placement: str = "macro",
-        seed: int = 0,
-        feedback_init: str = "uniform2020",
-        feedback_norm: bool = True,
-        error_reduction: str = "mean",
+        **feedback: Any,
     ) -> None:
-        super().__init__()
-        self.conv1 = GATConv(in_channels, hidden, heads=heads, dropout=attention_dropout)
-        self.conv2 = GATConv(hidden * heads, out_channels, heads=1, concat=False, dropout=attention_dropout)
-        self._finish(
-            hidden * heads,
-            out_channels,
-            dropout=dropout,
-            input_dropout=input_dropout,
-            method=method,
-            placement=placement,
-            seed=seed,
-            feedback_init=feedback_init,
-            feedback_norm=feedback_norm,
-            error_reduction=error_reduction,
+        convs = (
+            GATConv(in_channels, hidden, heads=heads, dropout=attention_dropout),
+            GATConv(hidden * heads, out_channels, heads=1, concat=False, dropout=attention_dropout),
         )
+        super().__init__(convs, hidden * heads, out_channels, dropout, input_dropout, **feedback)
 
 
 class DNA(DFAModel):
@@ -259,6 +194,7 @@ class DNA(DFAModel):
 
     arch_name = "dna"
     head_name = "lin2"
+    feedback_defaults = FEEDBACK_DEFAULTS
 
     def __init__(
         self,
@@ -270,12 +206,7 @@ class DNA(DFAModel):
         groups: int = 16,
         attention_dropout: float = 0.8,
         dropout: float = 0.5,
-        method: str = "dfa",
-        placement: str = "macro",
-        seed: int = 0,
-        feedback_init: str = "uniform2020",
-        feedback_norm: bool = True,
-        error_reduction: str = "mean",
+        **feedback: Any,
     ) -> None:
         super().__init__()
         self.hidden_size, self.dropout = int(hidden), float(dropout)
@@ -288,15 +219,7 @@ class DNA(DFAModel):
         self.points = nn.ModuleList(FeedbackPoint(hidden, shared_dims=1) for _ in range(num_layers))
         self.lin2 = nn.Linear(hidden, out_channels)
         self.output_hook = OutputHook()
-        self.setup_feedback(
-            out_channels,
-            method=method,
-            placement=placement,
-            feedback_init=feedback_init,
-            feedback_norm=feedback_norm,
-            seed=seed,
-            error_reduction=error_reduction,
-        )
+        self.setup_feedback(out_channels, **feedback)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         h = F.dropout(F.relu(self.lin1(x)), self.dropout, self.training)
