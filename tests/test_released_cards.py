@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import dfazoo
-from dfazoo.core.serialization import CONFIG_NAME, WEIGHTS_NAME
+from dfazoo.core.serialization import CONFIG_NAME, METADATA_KEYS, WEIGHTS_NAME
 from dfazoo.data.root import DatasetNotFoundError
 from dfazoo.spec import get_architecture, get_recipe
 from dfazoo.zoo.evaluate import evaluate_model, matches_card
@@ -33,8 +33,12 @@ def test_card_loads_through_every_entry_point(model_id):
     folder = cards_dir() / model_id
     config = json.loads((folder / CONFIG_NAME).read_text())
     by_folder = dfazoo.from_pretrained(folder)
+    assert by_folder.arch_name == config["architecture"]
     assert by_folder.method == config["method"] == get_recipe(model_id).method
-    assert by_folder.placement == config.get("placement", by_folder.placement)
+    assert by_folder.placement == config.get("placement", "macro")
+    assert by_folder.feedback.seed == config["seed"] and by_folder.feedback.init == config["feedback_init"]
+    saved = {k: v for k, v in config.items() if k not in METADATA_KEYS}
+    assert {k: by_folder.get_config()[k] for k in saved} == saved
     for other in (
         get_architecture(config["architecture"]).from_pretrained(folder),
         dfazoo.from_pretrained(model_id),

@@ -67,8 +67,16 @@ def test_non_linear_head_needs_an_explicit_module():
         replace_head(model, 0)
 
 
-def test_replace_head_on_a_model_without_a_head_says_so():
+def test_replace_head_on_a_graph_autoencoder_says_what_to_pass():
     from dfazoo.graph import GAE
 
-    with pytest.raises(ValueError, match="GAE has no output layer 'head' to replace"):
+    with pytest.raises(TypeError, match="GAE.conv2 is a GCNConv; pass new_head= with a module producing 3"):
         replace_head(GAE(12, latent=4), 3)
+
+
+def test_replace_head_on_a_model_without_a_head_says_so():
+    class Headless(MLP):
+        head_name = "decoder"
+
+    with pytest.raises(ValueError, match="Headless has no output layer 'decoder' to replace"):
+        replace_head(Headless(4, [3], 2), 3)
