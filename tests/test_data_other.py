@@ -15,7 +15,7 @@ from dfazoo.data.criteo import load_criteo
 from dfazoo.data.download import download
 from dfazoo.data.movielens import load_movielens
 from dfazoo.data.nerf import load_blender
-from dfazoo.data.root import DatasetNotFoundError
+from dfazoo.data.root import CorruptDatasetError, DatasetNotFoundError
 from dfazoo.data.text import load_shakespeare, load_wikitext
 
 
@@ -28,6 +28,15 @@ def online(monkeypatch):
 @pytest.fixture
 def offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def corrupt_message(load, *args) -> str:
+    """The one-line message ``load(*args)`` raises for a corrupt file."""
+    with pytest.raises(CorruptDatasetError) as err:
+        load(*args)
+    message = str(err.value)
+    assert "\n" not in message and "download it again" in message, message
+    return message
 
 
 # -- downloader ------------------------------------------------------------------------------
@@ -121,6 +130,12 @@ def test_wikitext_reads_the_official_files(tmp_path):
         load_wikitext(tmp_path, "wikitext-3")
 
 
+def test_undecodable_text_names_the_file(tmp_path):
+    (tmp_path / "shakespeare").mkdir()
+    (tmp_path / "shakespeare/input.txt").write_bytes(b"First Citizen:\n\xff\xfe\x00garbage")
+    assert str(tmp_path / "shakespeare/input.txt") in corrupt_message(load_shakespeare, tmp_path)
+
+
 # -- MovieLens -------------------------------------------------------------------------------
 
 
@@ -153,6 +168,18 @@ def test_movielens_parses_and_splits_with_a_seed(tmp_path, variant, sep):
     assert not torch.equal(load_movielens(tmp_path, variant, seed=4).splits["test"], data.splits["test"])
 
 
+@pytest.mark.parametrize(("variant", "sep"), [("100k", "\t"), ("1m", "::")])
+def test_movielens_malformed_line_names_file_and_line(tmp_path, variant, sep):
+    lines = write_ratings(tmp_path, variant, sep)
+    path = tmp_path / "movielens" / f"ml-{variant}" / ("u.data" if variant == "100k" else "ratings.dat")
+    lines[6] = sep.join(("3", "oops", "4", "880000006"))
+    path.write_text("\n".join(lines) + "\n")
+    message = corrupt_message(load_movielens, tmp_path, variant)
+    assert str(path) in message and "line 7 " in message
+    path.write_text("\n".join(lines[:6]) + "\n" + lines[7][:5])  # cut mid-line, like an interrupted copy
+    assert "line 7 " in corrupt_message(load_movielens, tmp_path, variant)
+
+
 # -- Criteo ----------------------------------------------------------------------------------
 
 
@@ -179,6 +206,12 @@ def test_criteo_goes_through_torchfm_and_caches_outside_the_data_root(tmp_path, 
     assert sorted(p.name for p in (tmp_path / "criteo").iterdir()) == ["train.txt"]
     again = load_criteo(tmp_path, min_threshold=2)
     assert again.splits["test"].indices == data.splits["test"].indices
+    (cache,) = (tmp_path / "cache/dfazoo/processed/criteo").iterdir()
+    (tmp_path / "criteo/train.txt").write_text("\n".join(rows[:50]) + "\n")
+    assert len(load_criteo(tmp_path, min_threshold=2).dataset) == 50, "a changed file rebuilds the cache"
+    assert not cache.exists(), "and the stale cache is removed"
+    (tmp_path / "criteo/train.txt").write_text("\t".join(["label?"] + [""] * 39) + "\n")
+    assert str(tmp_path / "criteo/train.txt") in corrupt_message(load_criteo, tmp_path, 2)
 
 
 # -- NeRF ------------------------------------------------------------------------------------
@@ -232,6 +265,22 @@ def test_blender_names_a_missing_frame(tmp_path):
     (folder / "train/r_1.png").unlink()
     with pytest.raises(DatasetNotFoundError, match="r_1.png"):
         load_blender(tmp_path, "toy", holdout_every=100)
+
+
+def test_blender_names_a_corrupt_frame(tmp_path):
+    folder = write_scene(tmp_path, frames=2)
+    png = folder / "train/r_1.png"
+    png.write_bytes(png.read_bytes()[:60])
+    assert str(png) in corrupt_message(load_blender, tmp_path, "toy", 2, 100)
+
+
+def test_blender_names_a_corrupt_transforms_json(tmp_path):
+    folder = write_scene(tmp_path, frames=2)
+    meta = folder / "transforms_train.json"
+    meta.write_text(meta.read_text()[:100])
+    assert str(meta) in corrupt_message(load_blender, tmp_path, "toy")
+    meta.write_text(json.dumps({"camera_angle_x": 0.5, "frames": [{"file_path": "./train/r_0"}]}))
+    assert str(meta) in corrupt_message(load_blender, tmp_path, "toy")
 
 
 # -- real data (skip when absent) --------------------------------------------------------------

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dfazoo.data import DatasetNotFoundError
+from dfazoo.data import CorruptDatasetError, DatasetNotFoundError
 from dfazoo.data import vision as vdata
 
 
@@ -51,8 +51,34 @@ def test_idx_rejects_truncated_file(tmp_path):
     path = tmp_path / "bad.gz"
     with gzip.open(path, "wb") as fh:
         fh.write(bytes([0, 0, 8, 1]) + (10).to_bytes(4, "big") + b"\x01\x02")
-    with pytest.raises(ValueError, match="truncated"):
+    with pytest.raises(CorruptDatasetError, match=r"bad\.gz is corrupt or truncated \(holds 2 bytes"):
         vdata.read_idx(path)
+
+
+def assert_one_line_naming(err: pytest.ExceptionInfo, name: str) -> None:
+    message = str(err.value)
+    assert "\n" not in message and name in message and "download it again" in message, message
+
+
+def test_truncated_mnist_gz_names_the_file(tmp_path):
+    make_idx_folder(tmp_path / "mnist")
+    path = tmp_path / "mnist" / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-40])  # cut inside the deflate stream: EOFError without a guard
+    with pytest.raises(CorruptDatasetError) as err:
+        vdata.load_image_dataset("mnist", tmp_path)
+    assert_one_line_naming(err, str(path))
+
+
+def test_garbled_cifar_pickle_names_the_file(tmp_path):
+    folder = tmp_path / "cifar10" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    for name in vdata.CIFAR_PICKLES:
+        batch = {b"data": np.zeros((2, 3072), dtype=np.uint8), b"labels": [0, 1]}
+        (folder / name).write_bytes(pickle.dumps(batch))
+    (folder / "data_batch_3").write_bytes(b"<html>Not Found</html>")
+    with pytest.raises(CorruptDatasetError) as err:
+        vdata.load_image_dataset("cifar10", tmp_path)
+    assert_one_line_naming(err, str(folder / "data_batch_3"))
 
 
 def test_fashion_mnist_falls_back_to_system_folder(tmp_path, monkeypatch):
@@ -83,11 +109,8 @@ def test_cifar_pickles(tmp_path):
     assert "official pickles" in data.notes
 
 
-def test_cifar_jpeg_tar_is_decoded_once_into_the_cache(tmp_path):
-    colors = {"airplane": (250, 10, 10), "truck": (10, 10, 250)}
-    tar_path = tmp_path / "cifar10" / vdata.CIFAR_JPEG_TAR
-    tar_path.parent.mkdir()
-    staging = tmp_path / "staging"
+def write_cifar_tar(tar_path: Path, colors: dict[str, tuple[int, int, int]]) -> None:
+    staging = tar_path.parent / "staging"
     with tarfile.open(tar_path, "w:gz") as tar:
         for split in ("train", "test"):
             for cls, color in colors.items():
@@ -96,17 +119,44 @@ def test_cifar_jpeg_tar_is_decoded_once_into_the_cache(tmp_path):
                     path.parent.mkdir(parents=True, exist_ok=True)
                     Image.new("RGB", (32, 32), color).save(path, quality=95)
                     tar.add(path, arcname=f"{split}/{cls}/{i:04d}.jpg")
+
+
+def cifar_caches(tmp_path: Path) -> list[Path]:
+    return list((tmp_path / "cache" / "dfazoo" / "processed" / "cifar10-jpeg").glob("*.npz"))
+
+
+def test_cifar_jpeg_tar_is_decoded_once_into_the_cache(tmp_path):
+    tar_path = tmp_path / "cifar10" / vdata.CIFAR_JPEG_TAR
+    tar_path.parent.mkdir()
+    write_cifar_tar(tar_path, {"airplane": (250, 10, 10), "truck": (10, 10, 250)})
     data = vdata.load_image_dataset("cifar10", tmp_path)
     assert data.train_x.shape == (4, 3, 32, 32)
     assert data.train_y.tolist() == [0, 0, 9, 9]
     assert abs(int(data.train_x[0, 0].mean()) - 250) < 6 and abs(int(data.train_x[3, 2].mean()) - 250) < 6
     assert "JPEG re-encoded" in data.notes
-    cached = list((tmp_path / "cache" / "dfazoo" / "processed").glob("cifar10-jpeg-*.npz"))
-    assert len(cached) == 1
+    (cached,) = cifar_caches(tmp_path)
+    built = cached.stat()
+    vdata.load_image_dataset("cifar10", tmp_path)  # unchanged tar: the cache is reused, not rebuilt
+    assert cifar_caches(tmp_path) == [cached] and cached.stat().st_mtime_ns == built.st_mtime_ns
     tar_path.unlink()
-    tar_path.write_bytes(b"")  # a new (empty) tar gets a new cache key and must fail, not reuse
-    with pytest.raises(tarfile.ReadError):
+    write_cifar_tar(tar_path, {"airplane": (10, 250, 10), "truck": (10, 10, 250)})
+    changed = vdata.load_image_dataset("cifar10", tmp_path)  # a new tar must not be served stale
+    assert abs(int(changed.train_x[0, 1].mean()) - 250) < 6
+    assert len(cifar_caches(tmp_path)) == 1 and not cached.exists(), "the stale cache is removed"
+
+
+def test_truncated_cifar_tar_names_the_file_and_leaves_no_cache(tmp_path):
+    tar_path = tmp_path / "cifar10" / vdata.CIFAR_JPEG_TAR
+    tar_path.parent.mkdir()
+    write_cifar_tar(tar_path, {"airplane": (250, 10, 10), "truck": (10, 10, 250)})
+    good = tar_path.read_bytes()
+    tar_path.write_bytes(good[: len(good) // 2])
+    with pytest.raises(CorruptDatasetError) as err:
         vdata.load_image_dataset("cifar10", tmp_path)
+    assert_one_line_naming(err, str(tar_path))
+    assert cifar_caches(tmp_path) == []
+    tar_path.write_bytes(good)  # the good file replaces the bad one: it loads, nothing to delete by hand
+    assert vdata.load_image_dataset("cifar10", tmp_path).train_y.tolist() == [0, 0, 9, 9]
 
 
 def test_digits_split_is_stratified_and_deterministic():

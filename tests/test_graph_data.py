@@ -7,7 +7,7 @@ import torch
 from graph_fixtures import NUM_CLASSES, NUM_EXTRA, NUM_FEATURES, NUM_TEST, NUM_TRAIN, NUM_VAL, write_planetoid
 
 from dfazoo.data.planetoid import load_planetoid
-from dfazoo.data.root import DatasetNotFoundError
+from dfazoo.data.root import CorruptDatasetError, DatasetNotFoundError
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,47 @@ def test_missing_dataset_names_the_files(tmp_path, monkeypatch):
         load_planetoid("citeseer", tmp_path)
     with pytest.raises(ValueError, match="not a Planetoid graph"):
         load_planetoid("mnist", tmp_path)
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "dfazoo" / "processed" / "planetoid"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "damage"),
+    [
+        ("x", lambda b: b[: len(b) // 2]),
+        ("graph", lambda b: b"<html>404</html>"),
+        ("test.index", lambda b: b"1\nx\n"),
+    ],
+)
+def test_corrupt_raw_file_is_named_and_its_replacement_loads(tmp_path, private_cache, suffix, damage):
+    root = write_planetoid(tmp_path / "data")
+    path = root / "planetoid" / "Cora" / "raw" / f"ind.cora.{suffix}"
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(CorruptDatasetError) as err:
+        load_planetoid("cora", root)
+    message = str(err.value)
+    assert "\n" not in message and str(path) in message and "download it again" in message, message
+    write_planetoid(root)  # the good files are back: no processed copy may still hold the bad one
+    assert load_planetoid("cora", root).num_nodes == NUM_TRAIN + NUM_VAL + NUM_EXTRA + NUM_TEST
+
+
+def test_processed_cache_is_reused_until_a_raw_file_changes(tmp_path, private_cache):
+    root = write_planetoid(tmp_path / "data", seed=0)
+    first = load_planetoid("cora", root)
+    (processed,) = private_cache.glob("*/Cora/processed/data.pt")
+    built = processed.stat().st_mtime_ns
+    assert torch.equal(load_planetoid("cora", root).x, first.x)
+    assert processed.stat().st_mtime_ns == built, "an unchanged source must reuse its cache"
+    write_planetoid(root, seed=1)
+    changed = load_planetoid("cora", root)
+    fresh = load_planetoid("cora", write_planetoid(tmp_path / "other", seed=1))
+    assert not torch.equal(changed.x, first.x) and torch.equal(changed.x, fresh.x)
+    assert not processed.exists(), "the stale cache is removed once rebuilt"
+    assert len(list(private_cache.iterdir())) == 2  # one per source folder
 
 
 @pytest.mark.data

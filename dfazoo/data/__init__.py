@@ -1,3 +1,19 @@
-from dfazoo.data.root import DatasetNotFoundError, cache_dir, data_root, is_offline, require_files
+from dfazoo.data.root import (
+    CorruptDatasetError,
+    DatasetError,
+    DatasetNotFoundError,
+    cache_dir,
+    data_root,
+    is_offline,
+    require_files,
+)
 
-__all__ = ["DatasetNotFoundError", "cache_dir", "data_root", "is_offline", "require_files"]
+__all__ = [
+    "CorruptDatasetError",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "cache_dir",
+    "data_root",
+    "is_offline",
+    "require_files",
+]

@@ -5,25 +5,23 @@
 log2-discretises the integers, maps features seen fewer than ``min_threshold`` times to one
 "rare" index per field, and stores the result in an LMDB cache (so ``lmdb`` must be installed).
 That cache is built once per (file, size, mtime, threshold) under
-:func:`dfazoo.data.root.cache_dir`, into a temp folder renamed when complete, so an interrupted
-build is never mistaken for a finished one.
+:func:`dfazoo.data.root.cache_dir` (:mod:`dfazoo.data.cache`), into a temp folder renamed when
+complete, so an interrupted build is never mistaken for a finished one, and a replaced
+``train.txt`` is never served from a stale cache.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset, Subset, random_split
 
+from dfazoo.data.cache import building_folder, keyed_cache, prune_stale
 from dfazoo.data.download import download
-from dfazoo.data.root import cache_dir, data_root
+from dfazoo.data.root import data_root, reading
 
 SOURCE = "https://go.criteo.net/criteo-research-kaggle-display-advertising-challenge-dataset.tar.gz"
 
@@ -48,12 +46,6 @@ def _criteo_dataset_class() -> type[Dataset]:
     return CriteoDataset
 
 
-def _cache_folder(train_file: Path, min_threshold: int) -> Path:
-    stat = train_file.stat()
-    key = f"{train_file.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{min_threshold}"
-    return cache_dir() / "criteo" / hashlib.sha1(key.encode()).hexdigest()[:16]
-
-
 @functools.cache
 def _open_cache(cache: str) -> Dataset:
     """One dataset per cache folder: lmdb refuses to open the same environment twice in a process."""
@@ -73,17 +65,13 @@ def load_criteo(
         SOURCE, data_root(root) / "criteo", dataset="Criteo (Kaggle)", expected_files=["train.txt"]
     )
     train_file = folder / "train.txt"
-    cache = _cache_folder(train_file, min_threshold)
+    cache = keyed_cache("criteo", [train_file], min_threshold)
     if not cache.exists():
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(dir=cache.parent, prefix=f".{cache.name}."))
-        try:
+        with building_folder(cache) as building, reading(train_file):
             dataset_cls(
                 str(train_file), str(building), rebuild_cache=True, min_threshold=min_threshold
             ).env.close()
-            os.replace(building, cache)
-        finally:
-            shutil.rmtree(building, ignore_errors=True)
+        prune_stale(cache)
     dataset = _open_cache(str(cache))
     n_train = int(len(dataset) * fractions[0])
     n_val = int(len(dataset) * fractions[1])

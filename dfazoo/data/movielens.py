@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from dfazoo.data.download import download
-from dfazoo.data.root import data_root
+from dfazoo.data.root import corrupt_file, data_root
 
 SOURCE = "https://files.grouplens.org/datasets/movielens/"
 VARIANTS: dict[str, tuple[str, str]] = {"100k": ("ml-100k/u.data", "\t"), "1m": ("ml-1m/ratings.dat", "::")}
@@ -41,6 +42,24 @@ class Ratings:
         return self.users[index], self.items[index], self.ratings[index]
 
 
+def read_ratings(path: Path, sep: str) -> np.ndarray:
+    """``(N, 4)`` int64 rows of ``user item rating timestamp``; a malformed line raises
+    :class:`~dfazoo.data.root.CorruptDatasetError` naming ``path`` and the line number."""
+    text = path.read_text(encoding="latin-1")
+    try:
+        table = np.loadtxt(io.StringIO(text.replace(sep, "\t")), delimiter="\t", dtype=np.int64, ndmin=2)
+    except ValueError as err:
+        for number, line in enumerate(text.splitlines(), start=1):
+            fields = line.split(sep)
+            if line.strip() and (len(fields) != 4 or not all(f.strip().isdigit() for f in fields)):
+                reason = f"line {number} is {line[:60]!r}, not 4 integers separated by {sep!r}"
+                raise corrupt_file(path, reason) from err
+        raise corrupt_file(path, str(err)) from err
+    if len(table) == 0 or table.shape[1] != 4:
+        raise corrupt_file(path, f"expected rows of 4 integers, found shape {table.shape}")
+    return table
+
+
 def load_movielens(
     root: str | os.PathLike[str] | None = None,
     variant: str = "100k",
@@ -59,8 +78,7 @@ def load_movielens(
         dataset=f"MovieLens {variant}",
         expected_files=[path],
     )
-    text = (folder / path).read_text(encoding="latin-1").replace(sep, "\t")
-    table = torch.from_numpy(np.loadtxt(io.StringIO(text), delimiter="\t", dtype=np.int64, ndmin=2))
+    table = torch.from_numpy(read_ratings(folder / path, sep))
     users, items = table[:, 0] - 1, table[:, 1] - 1
     order = torch.randperm(len(table), generator=torch.Generator().manual_seed(seed))
     train_end = int(len(table) * fractions[0])

@@ -21,7 +21,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from dfazoo.data.download import download
-from dfazoo.data.root import DatasetNotFoundError, data_root
+from dfazoo.data.root import DatasetNotFoundError, data_root, reading
 
 SOURCE = "http://cseweb.ucsd.edu/~viscomp/projects/LF/papers/ECCV20/nerf/nerf_example_data.zip"
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -58,7 +58,7 @@ def _read_frames(
             raise DatasetNotFoundError(
                 f"NeRF frame {path.name} listed in {folder} is missing: expected {path}"
             )
-        with Image.open(path) as img:
+        with reading(path), Image.open(path) as img:
             img = img.convert("RGBA")
             if size is not None and img.size != (size, size):
                 img = img.resize((size, size), Image.Resampling.BOX)  # area average (alpha-premultiplied)
@@ -66,6 +66,19 @@ def _read_frames(
         poses.append(np.asarray(frame["transform_matrix"], dtype=np.float32))
         files.append(str(path.relative_to(folder)))
     return torch.from_numpy(np.stack(images)), torch.from_numpy(np.stack(poses)), tuple(files)
+
+
+def _read_meta(path: Path) -> dict | None:
+    """A ``transforms_*.json`` (None when absent), checked for the fields the loader uses."""
+    if not path.exists():
+        return None
+    with reading(path):
+        meta = json.loads(path.read_text())
+        float(meta["camera_angle_x"])
+        for frame in meta["frames"]:
+            if not isinstance(frame["file_path"], str) or np.shape(frame["transform_matrix"]) != (4, 4):
+                raise ValueError(f"frame {frame!r:.60} needs a file_path and a 4x4 transform_matrix")
+    return meta
 
 
 def load_blender(
@@ -89,11 +102,7 @@ def load_blender(
         dataset=f"NeRF-Synthetic {scene!r} (the example archive holds only lego)",
         expected_files=[f"nerf_synthetic/{scene}/transforms_train.json"],
     )
-    metas = {
-        s: json.loads((folder / f"transforms_{s}.json").read_text())
-        for s in SPLITS
-        if (folder / f"transforms_{s}.json").exists()
-    }
+    metas = {s: meta for s in SPLITS if (meta := _read_meta(folder / f"transforms_{s}.json")) is not None}
     frame_lists = {s: meta["frames"] for s, meta in metas.items()}
     held_out = [s for s in ("val", "test") if s not in frame_lists]
     notes = "official train/val/test splits"

@@ -1,7 +1,8 @@
 """Planetoid citation graphs (Cora, CiteSeer, PubMed) read by PyG from a dfazoo data root.
 
 PyG's ``Planetoid`` writes ``processed/`` beside ``raw/``, and data roots are read-only, so the
-raw files are first copied into a per-source folder of :func:`dfazoo.data.root.cache_dir`.
+raw files are checked, copied and processed once into a cache folder keyed by their sizes and
+mtimes (:mod:`dfazoo.data.cache`): replacing a raw file rebuilds it, and a corrupt one is named.
 """
 
 from __future__ import annotations
@@ -9,15 +10,18 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import torch
 from sklearn.model_selection import StratifiedKFold
 from torch_geometric.data import Data
 from torch_geometric.datasets import Planetoid
+from torch_geometric.io.planetoid import read_file
 from torch_geometric.transforms import NormalizeFeatures
 
-from dfazoo.data.root import DatasetNotFoundError, cache_dir, data_root, is_offline
+from dfazoo.data.cache import building_folder, keyed_cache, prune_stale
+from dfazoo.data.root import DatasetNotFoundError, cache_dir, data_root, is_offline, reading
 
 PLANETOID_NAMES: dict[str, str] = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 RAW_SUFFIXES: tuple[str, ...] = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
@@ -75,14 +79,9 @@ def load_planetoid(
             f"Pass --data-root (or set DFAZOO_DATA) to a folder holding planetoid/{name}/raw, or "
             f"run online to download it from {SOURCE}."
         )
-    source = str(raw.resolve()) if raw is not None else "download"
-    cache = cache_dir() / "planetoid" / hashlib.sha1(source.encode()).hexdigest()[:12]
+    cache = cache_dir() / "planetoid" / hashlib.sha1(b"download").hexdigest()[:12]
     if raw is not None:
-        target = cache / name / "raw"
-        target.mkdir(parents=True, exist_ok=True)
-        for file in raw_file_names(name):
-            if not (target / file).exists():
-                shutil.copyfile(raw / file, target / file)
+        cache = processed_cache(raw, name)
     with torch.random.fork_rng():
         torch.manual_seed(split_seed)
         ds = Planetoid(
@@ -98,6 +97,27 @@ def load_planetoid(
         elif split == STRATIFIED_SPLIT:
             data.train_mask, data.val_mask, data.test_mask = stratified_masks(data.y, split_seed)
         return data
+
+
+def processed_cache(raw: Path, name: str) -> Path:
+    """A cache folder holding ``<name>/raw`` (a copy) and ``<name>/processed``, rebuilt when any raw
+    file changes; each raw file is read first, so a corrupt one is named."""
+    files = [raw / f for f in raw_file_names(name)]
+    cache = keyed_cache("planetoid", files)
+    if cache.exists():
+        return cache
+    for file in files:
+        with reading(file), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # old pickles name scipy.sparse.csr
+            read_file(str(raw), name, file.name.removeprefix(f"ind.{name.lower()}."))
+    with building_folder(cache) as tmp:
+        (tmp / name / "raw").mkdir(parents=True)
+        for file in files:
+            shutil.copyfile(file, tmp / name / "raw" / file.name)
+        with reading(raw):  # e.g. a test.index pointing past the feature rows
+            Planetoid(str(tmp), name)
+    prune_stale(cache)
+    return cache
 
 
 def stratified_masks(y: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -3,12 +3,66 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import pickle
+import struct
+import tarfile
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+REDOWNLOAD = "delete it and download it again"
 
-class DatasetNotFoundError(FileNotFoundError):
+
+class DatasetError(OSError):
+    """A dataset cannot be used; the one-line message names the file and the fix."""
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
     """A dataset is absent and cannot be downloaded; the message names the expected files."""
+
+
+class CorruptDatasetError(DatasetError):
+    """A dataset file exists but cannot be read (truncated, garbled or malformed)."""
+
+
+# What parsing a truncated or garbled file raises (gzip, zlib, tar, pickle, PIL, json, numpy, text).
+READ_ERRORS: tuple[type[BaseException], ...] = (
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    OverflowError,
+    SyntaxError,
+    pickle.UnpicklingError,
+    struct.error,
+    tarfile.TarError,
+    zlib.error,
+)
+
+
+def corrupt_file(path: str | os.PathLike[str], reason: str, fix: str = REDOWNLOAD) -> CorruptDatasetError:
+    """The error for an unreadable ``path``: one line with the file, the ``reason`` and the ``fix``."""
+    reason = " ".join(reason.split())
+    if len(reason) > 160:
+        reason = reason[:157] + "..."
+    return CorruptDatasetError(f"{path} is corrupt or truncated ({reason}); {fix}.")
+
+
+@contextmanager
+def reading(path: str | os.PathLike[str], fix: str = REDOWNLOAD) -> Iterator[None]:
+    """Turn a parse error raised while reading ``path`` into a :class:`CorruptDatasetError`.
+
+    Dataset errors and a missing or unreadable file (not found, permission, directory) pass through.
+    """
+    try:
+        yield
+    except (DatasetError, FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except READ_ERRORS as err:
+        raise corrupt_file(path, f"{type(err).__name__}: {err}", fix) from err
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from dfazoo.data.download import download
-from dfazoo.data.root import data_root
+from dfazoo.data.root import data_root, reading
 
 SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 WIKITEXT_URLS: dict[str, list[str]] = {
@@ -33,6 +34,11 @@ class TextSplits:
     notes: str = ""
 
 
+def _read_text(path: Path) -> str:
+    with reading(path):
+        return path.read_text(encoding="utf-8")
+
+
 def load_shakespeare(
     root: str | os.PathLike[str] | None = None, fractions: tuple[float, float] = (0.9, 0.05)
 ) -> TextSplits:
@@ -46,7 +52,7 @@ def load_shakespeare(
         dataset="Tiny Shakespeare",
         expected_files=["input.txt"],
     )
-    text = (folder / "input.txt").read_text(encoding="utf-8")
+    text = _read_text(folder / "input.txt")
     train_end = int(len(text) * fractions[0])
     val_end = train_end + int(len(text) * fractions[1])
     notes = (
@@ -62,5 +68,5 @@ def load_wikitext(root: str | os.PathLike[str] | None = None, name: str = "wikit
         raise ValueError(f"wikitext name={name!r}; choose one of {sorted(WIKITEXT_URLS)}")
     files = [f"{name}-raw/wiki.{split}.raw" for split in ("train", "valid", "test")]
     folder = download(WIKITEXT_URLS[name], data_root(root), dataset=f"{name} (raw)", expected_files=files)
-    train, val, test = ((folder / f).read_text(encoding="utf-8") for f in files)
+    train, val, test = (_read_text(folder / f) for f in files)
     return TextSplits(name, train, val, test, "official train/valid/test files")

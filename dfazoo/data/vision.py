@@ -10,7 +10,6 @@ in :func:`dfazoo.data.root.cache_dir` (never inside the data root).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import pickle
 import tarfile
@@ -21,7 +20,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from dfazoo.data.root import cache_dir, data_root, is_offline, require_files
+from dfazoo.data.cache import keyed_cache, prune_stale
+from dfazoo.data.root import corrupt_file, data_root, is_offline, reading, require_files
 from dfazoo.files import atomic_file
 
 DATASETS: tuple[str, ...] = ("digits", "mnist", "fashion-mnist", "cifar10")
@@ -108,17 +108,20 @@ def _find_idx_folder(base: Path, name: str) -> Path:
 
 
 def read_idx(path: Path) -> np.ndarray:
-    """Read one (gzipped) IDX file into an array of its declared shape."""
+    """Read one (gzipped) IDX file into an array of its declared shape.
+
+    Raises :class:`~dfazoo.data.root.CorruptDatasetError` naming ``path`` if it is truncated or garbled.
+    """
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
+    with reading(path), opener(path, "rb") as fh:
         raw = bytearray(fh.read())  # writable, so torch.from_numpy needs no copy and gives no warning
-    if raw[:2] != b"\x00\x00" or raw[2] != 0x08:
-        raise ValueError(f"{path} is not an unsigned-byte IDX file (magic {raw[:4].hex()})")
+    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] != 0x08:
+        raise corrupt_file(path, f"not an unsigned-byte IDX file, magic {raw[:4].hex()}")
     ndim = raw[3]
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    data = np.frombuffer(raw, dtype=np.uint8, offset=min(4 + 4 * ndim, len(raw)))
     if data.size != int(np.prod(shape)):
-        raise ValueError(f"{path} holds {data.size} bytes but declares shape {shape}; is it truncated?")
+        raise corrupt_file(path, f"holds {data.size} bytes but declares shape {shape}")
     return data.reshape(shape)
 
 
@@ -164,9 +167,9 @@ def load_cifar10_pickles(folder: Path) -> ImageData:
     """The official ``cifar-10-batches-py`` pickles (uint8 rows of 3072 = 3 x 32 x 32)."""
 
     def read(name: str) -> tuple[np.ndarray, np.ndarray]:
-        with open(folder / name, "rb") as fh:
+        with reading(folder / name), open(folder / name, "rb") as fh:
             batch = pickle.load(fh, encoding="bytes")
-        return batch[b"data"].reshape(-1, 3, 32, 32), np.asarray(batch[b"labels"], dtype=np.int64)
+            return batch[b"data"].reshape(-1, 3, 32, 32), np.asarray(batch[b"labels"], dtype=np.int64)
 
     parts = [read(f) for f in CIFAR_PICKLES[:5]]
     te_x, te_y = read("test_batch")
@@ -185,14 +188,14 @@ JPEG_NOTE = (
 
 def load_cifar10_jpeg(tar_path: Path) -> ImageData:
     """Decode ``train|test/<class>/NNNN.jpg`` once, cache as ``.npz`` keyed by the tar's size/mtime."""
-    stat = tar_path.stat()
-    key = hashlib.sha1(f"{tar_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-    cached = cache_dir() / f"cifar10-jpeg-{key}.npz"
+    cached = keyed_cache("cifar10-jpeg", [tar_path], suffix=".npz")
     if not cached.exists():
-        arrays = _decode_cifar_tar(tar_path)
+        with reading(tar_path):
+            arrays = _decode_cifar_tar(tar_path)
         with atomic_file(cached) as f:
             np.savez(f, **arrays)
-    with np.load(cached) as z:
+        prune_stale(cached)
+    with reading(cached, "delete it; the next load rebuilds it"), np.load(cached) as z:
         arrays = {k: z[k] for k in z.files}
     notes = f"{JPEG_NOTE} ({tar_path.name})"
     return ImageData(
@@ -215,14 +218,17 @@ def _decode_cifar_tar(tar_path: Path) -> dict[str, np.ndarray]:
                 continue
             split, cls = parts[-3], parts[-2]
             if cls not in CIFAR10_CLASSES:
-                raise ValueError(f"{tar_path}: unexpected class folder {cls!r} in {member.name}")
+                raise corrupt_file(tar_path, f"unexpected class folder {cls!r} in {member.name}")
             data = tar.extractfile(member).read()
-            img = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.uint8)
+            try:
+                img = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.uint8)
+            except (OSError, SyntaxError, ValueError) as err:
+                raise corrupt_file(tar_path, f"unreadable image {member.name}: {err}") from err
             images[split].append((member.name, img.transpose(2, 0, 1), CIFAR10_CLASSES.index(cls)))
     out = {}
     for split, items in images.items():
         if not items:
-            raise ValueError(f"{tar_path} has no {split}/<class>/*.jpg images")
+            raise corrupt_file(tar_path, f"no {split}/<class>/*.jpg images")
         items.sort(key=lambda t: t[0])
         out[f"{split}_x"] = np.stack([t[1] for t in items])
         out[f"{split}_y"] = np.asarray([t[2] for t in items], dtype=np.int64)
