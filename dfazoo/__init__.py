@@ -1,9 +1,27 @@
-"""dfazoo: the model zoo for networks trained with Direct Feedback Alignment."""
+"""dfazoo: the model zoo for networks trained with Direct Feedback Alignment.
 
-from dfazoo.core import DFAModel, FeedbackPoint, OutputHook, measure_alignment
-from dfazoo.spec import get_recipe, list_models
+The public names load on first use (PEP 562), so ``import dfazoo`` and the command line's quick
+commands start without importing torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from dfazoo.version import __version__
-from dfazoo.zoo import create_model, from_pretrained, save_model
+
+_EXPORTS: dict[str, str] = {
+    "DFAModel": "dfazoo.core",
+    "FeedbackPoint": "dfazoo.core",
+    "OutputHook": "dfazoo.core",
+    "measure_alignment": "dfazoo.core",
+    "get_recipe": "dfazoo.spec",
+    "list_models": "dfazoo.spec",
+    "create_model": "dfazoo.zoo",
+    "from_pretrained": "dfazoo.zoo",
+    "save_model": "dfazoo.zoo",
+}
 
 __all__ = [
     "DFAModel",
@@ -17,3 +35,20 @@ __all__ = [
     "measure_alignment",
     "save_model",
 ]
+
+if TYPE_CHECKING:
+    from dfazoo.core import DFAModel, FeedbackPoint, OutputHook, measure_alignment
+    from dfazoo.spec import get_recipe, list_models
+    from dfazoo.zoo import create_model, from_pretrained, save_model
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dfazoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -71,3 +71,15 @@ def test_registering_a_name_twice_raises():
         )
     with pytest.raises(ValueError, match="task 'image_classification' is registered twice"):
         spec.register_task(type("OtherTask", (vision.tasks[0],), {}))
+
+
+def test_public_names_load_on_first_use():
+    code = (
+        "import sys, dfazoo\n"
+        "assert 'torch' not in sys.modules\n"
+        "assert set(dfazoo.__all__) == {'__version__', *dfazoo._EXPORTS}\n"
+        "for name in dfazoo.__all__: getattr(dfazoo, name)\n"
+        "from dfazoo.vision import MLP\n"
+        "assert MLP.from_pretrained('mlp-digits-dfa').method == 'dfa'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

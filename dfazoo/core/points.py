@@ -13,22 +13,23 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
 
 import torch
 from torch import nn
 
 from dfazoo.core.feedback import FeedbackMatrix
+from dfazoo.methods import ERROR_REDUCTIONS, METHODS, PLACEMENTS, ErrorReduction, Method
 
-Method = Literal["bp", "dfa", "shallow"]
-METHODS: tuple[str, ...] = ("bp", "dfa", "shallow")
-ErrorReduction = Literal["mean", "sum"]
-ERROR_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
-# Which point tags each placement activates.
-PLACEMENTS: dict[str, frozenset[str]] = {
-    "macro": frozenset({"block"}),
-    "micro": frozenset({"block", "sublayer"}),
-}
+__all__ = [
+    "ERROR_REDUCTIONS",
+    "METHODS",
+    "PLACEMENTS",
+    "DFAEngine",
+    "ErrorReduction",
+    "FeedbackPoint",
+    "Method",
+    "OutputHook",
+]
 
 
 class FeedbackPoint(nn.Module):

@@ -7,11 +7,12 @@ Every entry point (``save_pretrained``, ``push_to_hub``, ``dfazoo.from_pretraine
 ``<Arch>.from_pretrained``, ``create_model(pretrained=True)``) goes through this module.
 
 Zoo ids and Hub repos are resolved to a folder by a :class:`HubBackend` that the zoo layer
-installs (dependency inversion: the engine never imports the release code).
+installs (dependency inversion: the engine never imports the release code statically).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import os
@@ -49,18 +50,24 @@ class HubBackend(Protocol):
     ) -> str: ...
 
 
+# The module that installs the default backend when it is first needed: the zoo layer, which
+# the engine may not import statically (it builds on the engine).
+DEFAULT_HUB_BACKEND = "dfazoo.zoo.hub"
 _backend: HubBackend | None = None
 
 
 def set_hub_backend(backend: HubBackend) -> None:
-    """Install the resolver of zoo ids and Hub repos (done by ``dfazoo.zoo.hub`` on import)."""
+    """Install the resolver of zoo ids and Hub repos (``dfazoo.zoo.hub`` does on import)."""
     global _backend
     _backend = backend
 
 
 def hub_backend() -> HubBackend:
+    """The installed backend, importing :data:`DEFAULT_HUB_BACKEND` on first use."""
     if _backend is None:
-        raise ModelLoadError("zoo ids and Hub repos need the zoo layer: `import dfazoo` first")
+        importlib.import_module(DEFAULT_HUB_BACKEND)
+    if _backend is None:
+        raise ModelLoadError(f"{DEFAULT_HUB_BACKEND} did not install a Hub backend")
     return _backend
 
 
