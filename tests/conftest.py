@@ -13,3 +13,9 @@ def shared_data() -> Path:
     if not root or not Path(root).is_dir():
         pytest.skip("real datasets absent: set DFAZOO_DATA to ../shared/data")
     return Path(root)
+
+
+@pytest.fixture(autouse=True)
+def runs_in_tmp(tmp_path, monkeypatch) -> None:
+    """Every test's runner runs go to its own folder, never the user's run cache."""
+    monkeypatch.setenv("DFAZOO_RUNS", str(tmp_path / "runs"))

@@ -18,6 +18,7 @@ on the total, so the run starts afresh.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -82,8 +83,9 @@ class RunRecord:
 
 
 def default_root() -> Path:
-    """Where run folders go by default: a cache beside the processed data, never the repository."""
-    return cache_dir().parent / "runs"
+    """Where run folders go by default: ``$DFAZOO_RUNS``, else a cache beside the processed data
+    (never the repository). Tables and releases share it, so a release reuses a table's run."""
+    return Path(os.environ.get("DFAZOO_RUNS") or cache_dir().parent / "runs")
 
 
 def run_folder(recipe: Recipe, root: Path) -> Path:
