@@ -6,6 +6,7 @@ the runner caches the checkpoints, which ``scripts/train_zoo.py`` reuses for the
 
 from __future__ import annotations
 
+import argparse
 import statistics
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,13 @@ from dfazoo.spec.recipe import Recipe
 from dfazoo.train.runner import RunRecord, cached, run
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def graph_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A graph script's parser: its docstring as help, and ``--data-root``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    return parser
 
 
 def as_run(record: RunRecord) -> dict[str, Any]:

@@ -9,10 +9,9 @@ model selected on validation AUC); test AUC/AP at that epoch. Runs are recorded 
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from graph_common import RESULTS, graph_run, median_seed, summarize
+from graph_common import RESULTS, graph_parser, graph_run, median_seed, summarize
 from tqdm import tqdm
 
 from dfazoo.graph.recipes import AVAILABLE_DATASETS, PAPER_GAE, gae_recipe
@@ -23,10 +22,7 @@ def fmt3(stats: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    parser = graph_parser(__doc__)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--epochs", type=int, help="override the recipes' 400 epochs")
     parser.add_argument(

@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 import torch
-from graph_common import RESULTS, graph_run
+from graph_common import RESULTS, graph_parser, graph_run
 
 from dfazoo.graph.recipes import node_recipe
 from dfazoo.spec.recipe import Recipe
@@ -142,10 +142,7 @@ def render(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    parser = graph_parser(__doc__)
     parser.add_argument("--archs", nargs="+", default=["gcn", "cheb", "spline", "gat"])
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--passes", type=int, default=1, help="maximum coordinate passes")

@@ -17,7 +17,7 @@ import platform
 import time
 from typing import Any
 
-from graph_common import RESULTS, fmt, graph_run, median_seed, summarize
+from graph_common import RESULTS, fmt, graph_parser, graph_run, median_seed, summarize
 from tqdm import tqdm
 
 from dfazoo.graph.recipes import (
@@ -165,10 +165,7 @@ def render(cells: dict[str, dict[str, Any]], args: argparse.Namespace, elapsed: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    parser = graph_parser(__doc__)
     parser.add_argument("--quick", action="store_true", help="2 seeds, 20 epochs, GCN and GAT only")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--dna-seeds", type=int, default=10, help="seeds for DNAConv (the slow one)")
