@@ -1,77 +1,56 @@
-"""Shared helpers of the graph result scripts: one seeded Trainer run, cached per cell."""
+"""Shared helpers of the graph result scripts: one seeded run of :mod:`dfazoo.train.runner` per cell.
+
+Each table keeps its runs' records (no checkpoints) in ``eval/results/<table>_runs/<run_key>.json``;
+the runner caches the checkpoints, which ``scripts/train_zoo.py`` reuses for the released seed.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import tempfile
+import argparse
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from dfazoo.spec.recipe import Recipe
 from dfazoo.stats import format_pair, mean_std
-from dfazoo.train import Trainer
-from dfazoo.zoo.hub import zoo_root
+from dfazoo.train.runner import RunRecord, cached, run
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def train_once(recipe: Recipe, data_root: str | None, epochs: int | None = None) -> dict[str, Any]:
-    """Train ``recipe`` with the project's Trainer; return its outcome.
+def graph_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A graph script's parser: its docstring as help, and ``--data-root``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    return parser
 
-    Full-length runs go to ``runs/<model_id>/seed<k>``, the folder ``scripts/train_zoo.py``
-    uses, so releasing the median seed afterwards reuses the finished run instead of
-    retraining it. Shortened runs (``epochs``) use a throwaway folder.
-    """
-    if epochs is not None:
-        with tempfile.TemporaryDirectory(prefix="dfazoo-graph-") as run_dir:
-            result = Trainer(
-                replace(recipe, epochs=epochs), run_dir, data_root=data_root, progress=False
-            ).fit()
-    else:
-        run_dir = zoo_root() / "runs" / recipe.model_id / f"seed{recipe.seed}"
-        result = Trainer(recipe, run_dir, data_root=data_root, progress=False, resume=True).fit()
+
+def as_run(record: RunRecord) -> dict[str, Any]:
+    """A record as the per-seed dict the graph tables summarise."""
     return {
-        "seed": recipe.seed,
-        "best_val": result.best_metric,
-        "best_epoch": result.best_epoch,
-        "test": result.test_metrics,
-        "alignment": result.alignment,
-        "wall_time": result.wall_time,
+        "seed": record.recipe.seed,
+        "best_val": record.val,
+        "best_epoch": record.best_epoch,
+        "test": record.test_metrics,
+        "alignment": record.alignment,
+        "wall_time": record.wall_time,
     }
 
 
-def recipe_hash(recipe: Recipe, epochs: int | None = None) -> str:
-    """Short hash of everything that changes a run, so edited hyperparameters are retrained."""
-    fields = {k: v for k, v in recipe.to_dict().items() if k not in ("description", "notes", "data_notes")}
-    fields["epochs"] = epochs or recipe.epochs
-    return hashlib.sha1(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:10]
-
-
-class RunCache:
-    """A JSON file of finished runs keyed ``<model_id>/seed<k>/<recipe hash>``, rewritten after each run."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.runs: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
-
-    def get(self, recipe: Recipe, epochs: int | None = None) -> dict[str, Any] | None:
-        return self.runs.get(f"{recipe.model_id}/seed{recipe.seed}/{recipe_hash(recipe, epochs)}")
-
-    def get_or_run(self, recipe: Recipe, data_root: str | None, epochs: int | None = None) -> dict[str, Any]:
-        key = f"{recipe.model_id}/seed{recipe.seed}/{recipe_hash(recipe, epochs)}"
-        if key not in self.runs:
-            torch.set_num_threads(1)
-            self.runs[key] = train_once(recipe, data_root, epochs)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Merge with what other invocations wrote meanwhile, so parallel runs lose nothing.
-            on_disk = json.loads(self.path.read_text()) if self.path.exists() else {}
-            self.runs = {**on_disk, **self.runs}
-            self.path.write_text(json.dumps(self.runs, indent=1) + "\n")
-        return self.runs[key]
+def graph_run(
+    recipe: Recipe,
+    records: Path,
+    data_root: str | None,
+    epochs: int | None = None,
+    cached_only: bool = False,
+) -> dict[str, Any] | None:
+    """Run ``recipe`` (``epochs`` overriding its budget) through the runner; None if ``cached_only``
+    and it never ran."""
+    recipe = recipe if epochs is None else replace(recipe, epochs=epochs)
+    if cached_only:
+        record = cached(recipe, records=records)
+        return as_run(record) if record is not None else None
+    return as_run(run(recipe, records=records, data_root=data_root, threads=1))
 
 
 def summarize(values: list[float]) -> dict[str, float | None]:

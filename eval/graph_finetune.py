@@ -10,14 +10,13 @@ same recipe from scratch on that split. Writes ``eval/results/graph_finetune.jso
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import torch
+from graph_common import RESULTS, graph_parser
 
 from dfazoo.core.serialization import build_from_config, read_config
 from dfazoo.spec import get_architecture
@@ -25,8 +24,6 @@ from dfazoo.spec.registry import get_recipe
 from dfazoo.train import Trainer
 from dfazoo.zoo.finetune import head_module
 from dfazoo.zoo.hub import from_pretrained, resolve_folder
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def finetune(
@@ -68,10 +65,7 @@ def finetune(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    parser = graph_parser(__doc__)
     parser.add_argument("--model", default="gcn-cora-dfa", help="zoo id or model folder")
     parser.add_argument("--split-seed", type=int, default=1)
     args = parser.parse_args(argv)

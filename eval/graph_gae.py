@@ -3,17 +3,15 @@
     python eval/graph_gae.py --data-root ../shared/data [--seeds 10]
 
 Each (dataset, method) trains ``seeds`` times with the project's Trainer (Adam, 400 epochs,
-model selected on validation AUC); test AUC/AP at that epoch. Runs are cached in
-``eval/results/graph_table4_runs.json``; writes ``eval/results/graph_table4.{md,json}``.
+model selected on validation AUC); test AUC/AP at that epoch. Runs are recorded in
+``eval/results/graph_table4_runs/``; writes ``eval/results/graph_table4.{md,json}``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import time
 
-from graph_common import RESULTS, RunCache, median_seed, summarize
+from graph_common import RESULTS, graph_parser, graph_run, median_seed, summarize
 from tqdm import tqdm
 
 from dfazoo.graph.recipes import AVAILABLE_DATASETS, PAPER_GAE, gae_recipe
@@ -25,25 +23,18 @@ def fmt3(stats: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    parser = graph_parser(__doc__)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--epochs", type=int, help="override the recipes' 400 epochs")
-    parser.add_argument("--cached-only", action="store_true", help="train nothing: tabulate the cached runs")
+    parser.add_argument(
+        "--report-only", action="store_true", help="tabulate the recorded runs, train nothing"
+    )
     args = parser.parse_args(argv)
-    started = time.perf_counter()
-    cache = RunCache(RESULTS / "graph_table4_runs.json")
     cells = {}
     jobs = [(ds, m, s) for ds in AVAILABLE_DATASETS for m in ("bp", "dfa") for s in range(args.seeds)]
     for ds, method, seed in tqdm(jobs, desc="graph table 4", unit="run"):
         recipe = gae_recipe(ds, method, seed=seed)
-        run = (
-            cache.get(recipe, args.epochs)
-            if args.cached_only
-            else cache.get_or_run(recipe, args.data_root, args.epochs)
-        )
+        run = graph_run(recipe, RESULTS / "graph_table4_runs", args.data_root, args.epochs, args.report_only)
         if run is not None:
             cells.setdefault(recipe.model_id, []).append(run)
     summary = {
@@ -59,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     cmd = (
         "python eval/graph_gae.py --data-root ../shared/data"
         + (f" --seeds {args.seeds}" if args.seeds != 10 else "")
-        + (" --cached-only" if args.cached_only else "")
+        + (" --report-only" if args.report_only else "")
     )
     md = [
         "# Table 4: GCN graph autoencoder (link prediction)",
@@ -81,11 +72,10 @@ def main(argv: list[str] | None = None) -> None:
             md.append(f"| {ds} | {metric.upper()} | {ours} | {paper} |")
     md += ["", "DFA alignment of the hidden layer (mean over seeds):"]
     md += [f"- {ds}: {summary[f'gae-{ds}-dfa']['alignment']['mean']:.2f}" for ds in AVAILABLE_DATASETS]
-    trained = sum(s["wall_time"] for s in summary.values()) / 60
+    total = sum(c["wall_time"] for c in summary.values())
     md += [
         "",
-        f"Sum of per-run training wall times: {trained:.1f} min; this invocation: "
-        f"{(time.perf_counter() - started) / 60:.1f} min (cached runs are not retrained).",
+        f"Sum of per-run training wall times: {total / 60:.1f} min ({sum(len(r) for r in cells.values())} runs).",
         "",
     ]
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -3,31 +3,30 @@
     python eval/graph_search.py --data-root ../shared/data                 # gcn cheb spline gat
     python eval/graph_search.py --data-root ../shared/data --archs gcn     # one architecture
 
-Each configuration trains ``--seeds`` seeds (0, 1, ...) with the project's Trainer (Adam, 250
-epochs, throwaway run folders) and is scored by the mean over seeds of the best validation
+Each configuration trains ``--seeds`` seeds (0, 1, ...) with the project's runner (Adam, 250
+epochs) and is scored by the mean over seeds of the best validation
 accuracy on Cora; test accuracy is never read. Starting from the recipe before the search (``START``, what
 ``dfazoo/graph/recipes.py`` held), one coordinate at a time sweeps its grid with the others fixed and
 moves to the best value when it beats the incumbent; passes repeat until one changes nothing
-(at most ``--passes``). Finished runs are cached in ``eval/results/graph_search_runs.json``;
-writes ``eval/results/graph_search.{json,md}``.
+(at most ``--passes``). Finished runs are recorded in ``eval/results/graph_search_runs/``;
+writes ``eval/results/graph_search.{json,md}``. ``--report-only`` redoes the search from the
+recorded runs alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from dataclasses import replace
 from typing import Any
 
 import torch
-from graph_common import RESULTS, recipe_hash
+from graph_common import RESULTS, graph_parser, graph_run
 
 from dfazoo.graph.recipes import node_recipe
 from dfazoo.spec.recipe import Recipe
 from dfazoo.stats import format_pair, mean_std
-from dfazoo.train import Trainer
 
 # Coordinate order: the two that rescale the DFA signal first, then optimiser, then dropouts.
 GRID: dict[str, tuple[Any, ...]] = {
@@ -39,7 +38,7 @@ GRID: dict[str, tuple[Any, ...]] = {
     "input_dropout": (0.0, 0.2, 0.5, 0.8),
 }
 OPTIMIZER_KEYS = ("lr", "weight_decay")
-CACHE = RESULTS / "graph_search_runs.json"
+RECORDS = RESULTS / "graph_search_runs"
 
 
 # The DFA recipes of dfazoo/graph/recipes.py before this search: its starting points.
@@ -62,29 +61,20 @@ def apply_config(base: Recipe, config: dict[str, Any]) -> Recipe:
 
 
 class Search:
-    """Validation scores of configurations, cached per (arch, seed, recipe hash)."""
+    """Validation scores of configurations: the mean best validation accuracy over seeds."""
 
-    def __init__(self, data_root: str | None, seeds: int) -> None:
-        self.data_root, self.seeds = data_root, seeds
-        self.runs: dict[str, dict[str, Any]] = json.loads(CACHE.read_text()) if CACHE.exists() else {}
+    def __init__(self, data_root: str | None, seeds: int, report_only: bool = False) -> None:
+        self.data_root, self.seeds, self.report_only = data_root, seeds, report_only
 
     def score(self, arch: str, config: dict[str, Any]) -> dict[str, Any]:
         vals = []
         for seed in range(self.seeds):
-            recipe = config_recipe(arch, config, seed)
-            key = f"{recipe.model_id}/seed{seed}/{recipe_hash(recipe)}"
-            if key not in self.runs:
-                with tempfile.TemporaryDirectory(prefix="dfazoo-search-") as run_dir:
-                    result = Trainer(recipe, run_dir, data_root=self.data_root, progress=False).fit()
-                self.runs[key] = {
-                    "config": config,
-                    "seed": seed,
-                    "best_val": result.best_metric,
-                    "best_epoch": result.best_epoch,
-                    "wall_time": result.wall_time,
-                }
-                CACHE.write_text(json.dumps(self.runs, indent=1) + "\n")
-            vals.append(self.runs[key]["best_val"])
+            run = graph_run(
+                config_recipe(arch, config, seed), RECORDS, self.data_root, cached_only=self.report_only
+            )
+            if run is None:
+                raise SystemExit(f"{arch} {config} seed {seed} was never run: run without --report-only")
+            vals.append(run["best_val"])
         mean, std = mean_std(vals)
         return {
             "config": dict(config),
@@ -154,16 +144,14 @@ def render(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    parser = graph_parser(__doc__)
     parser.add_argument("--archs", nargs="+", default=["gcn", "cheb", "spline", "gat"])
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--passes", type=int, default=1, help="maximum coordinate passes")
+    parser.add_argument("--report-only", action="store_true", help="search the recorded runs, train nothing")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    search = Search(args.data_root, args.seeds)
+    search = Search(args.data_root, args.seeds, args.report_only)
     out = RESULTS / "graph_search.json"
     results: dict[str, dict[str, Any]] = json.loads(out.read_text())["archs"] if out.exists() else {}
     started = time.perf_counter()

@@ -3,9 +3,9 @@
     python eval/graph_table3.py --data-root ../shared/data            # the full run (resumes)
     python eval/graph_table3.py --data-root ../shared/data --quick    # 2 seeds x 20 epochs check
 
-Every cell trains with the project's Trainer (Adam, 250 epochs, model selected on validation
-accuracy, test accuracy at that epoch) once per seed; finished runs are cached in
-``eval/results/graph_table3_runs/<arch>.json`` (``_quick`` for ``--quick``) so an interrupted
+Every cell trains with the project's runner (Adam, 250 epochs, model selected on validation
+accuracy, test accuracy at that epoch) once per seed; finished runs are recorded in
+``eval/results/graph_table3_runs/<run_key>.json`` (``_quick`` for ``--quick``) so an interrupted
 run resumes and architectures can be trained by parallel invocations (``--archs``). Writes ``eval/results/graph_table3{,_quick}.{md,json}``.
 """
 
@@ -17,7 +17,7 @@ import platform
 import time
 from typing import Any
 
-from graph_common import RESULTS, RunCache, fmt, median_seed, summarize
+from graph_common import RESULTS, fmt, graph_parser, graph_run, median_seed, summarize
 from tqdm import tqdm
 
 from dfazoo.core import METHODS
@@ -47,18 +47,14 @@ def run_cells(args: argparse.Namespace, suffix: str) -> dict[str, dict[str, Any]
         for method in args.methods
         for seed in range(args.dna_seeds if arch == "dna" else args.seeds)
     ]
-    # One cache file per architecture, so architectures can run in parallel processes.
-    caches = {arch: RunCache(RESULTS / f"graph_table3_runs{suffix}" / f"{arch}.json") for arch in args.archs}
+    records = RESULTS / f"graph_table3_runs{suffix}"
     cells: dict[str, list[dict[str, Any]]] = {}
     for arch, ds, method, seed in tqdm(jobs, desc="graph table 3", unit="run"):
         split = {"split": "public"} if arch == "dna" and args.dna_split == "public" else {}
         recipe = node_recipe(arch, ds, method, seed=seed, **split)
-        if args.cached_only:
-            run = caches[arch].get(recipe, args.epochs)
-            if run is None:
-                continue
-        else:
-            run = caches[arch].get_or_run(recipe, args.data_root, args.epochs)
+        run = graph_run(recipe, records, args.data_root, args.epochs, args.cached_only)
+        if run is None:
+            continue
         cells.setdefault(recipe.model_id, []).append(run)
     out = {}
     for model_id, runs in cells.items():
@@ -170,10 +166,7 @@ def render(cells: dict[str, dict[str, Any]], args: argparse.Namespace, elapsed: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    parser = graph_parser(__doc__)
     parser.add_argument("--quick", action="store_true", help="2 seeds, 20 epochs, GCN and GAT only")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--dna-seeds", type=int, default=10, help="seeds for DNAConv (the slow one)")

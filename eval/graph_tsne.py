@@ -9,7 +9,6 @@ the table or the zoo already trained them). Same t-SNE settings for all three. W
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -17,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from graph_common import graph_parser
 from sklearn.manifold import TSNE  # noqa: E402
 
 from dfazoo.graph.recipes import node_recipe  # noqa: E402
@@ -41,10 +41,7 @@ def hidden_embedding(method: str, data_root: str | None) -> tuple[torch.Tensor, 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
+    parser = graph_parser(__doc__)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     fig, axes = plt.subplots(1, len(METHODS), figsize=(15, 5))

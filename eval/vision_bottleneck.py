@@ -22,6 +22,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 from tqdm import tqdm
+from vision_common import RESULTS, cell_model, run_cell, summarise
 
 from dfazoo import DFAModel, measure_alignment
 from dfazoo.core.bottleneck import GradientMask
@@ -30,9 +31,7 @@ from dfazoo.spec.task import Task
 from dfazoo.stats import format_pair as fmt
 from dfazoo.stats import mean_std
 from dfazoo.vision.recipes import bottleneck_recipe
-from dfazoo.vision.sweep import cell_model, run_cell, summarise
 
-RESULTS = Path(__file__).resolve().parent / "results"
 KEEPS = (1, 5, 10, 25, 50, 100, 200, 800)
 
 
@@ -55,11 +54,10 @@ def main(argv: list[str] | None = None) -> None:
         recipe = bottleneck_recipe(keep, seed=seed, epochs=epochs)
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 2000})
-        cell_file = RESULTS / name / "cells" / f"b{keep}-seed{seed}.json"
-        cell = run_cell(recipe, cell_file, args.data_root, name)
+        cell = run_cell(recipe, RESULTS / name / "runs", args.data_root)
         if not cell.get("diverged"):
             task = task or make_task(recipe, args.data_root)
-            cell = {**cell, "align_layer2_kept": kept_alignment(cell_model(recipe, cell_file, name), task)}
+            cell = {**cell, "align_layer2_kept": kept_alignment(cell_model(recipe), task)}
         cells[keep].append(cell)
     points = [summarise_keep(keep, runs) for keep, runs in cells.items()]
     command = "python eval/vision_bottleneck.py " + shlex.join(sys.argv[1:])

@@ -1,12 +1,13 @@
 """Principled paper, Table 4: a 3-conv-layer CNN on CIFAR-10 trained with DFA under five practices.
 
 Shows that the convolutions barely align (conv1 near 0) while the classifier does the work.
-Each (row, seed) is a cached, resumable cell. The five practice rows use the setup found to work:
+Each (row, seed) is one run of the runner (cached by its recipe, resumable; records in
+``eval/results/vision_cnn/runs/``). The five practice rows use the setup found to work:
 feedback points after each block's max-pooling and the classifier at ``BP_LR`` (see
 :func:`cnn_cifar_recipe`); three ablation rows of "norm" show what each of the two choices is worth
 (the paper's single rate, points before pooling, and both); and BP. Every row trains
 ``--epochs`` epochs and ``--seeds`` seeds unless ``--row-epochs ROW=E`` or ``--row-seeds ROW=N``
-gives it its own; a cached cell with fewer epochs is extended from its checkpoint. Writes
+gives it its own; a finished run with fewer epochs is extended from its checkpoint. Writes
 ``eval/results/vision_cnn.{md,json}``.
 
     python eval/vision_cnn.py [--seeds 1] [--epochs 3] [--row-epochs norm/dfa=20 ...]
@@ -20,16 +21,14 @@ import dataclasses
 import json
 import shlex
 import sys
-from pathlib import Path
 
 import torch
 from tqdm import tqdm
+from vision_common import RESULTS, add_report_only, cached_cell, row_values, run_cell, summarise
 
 from dfazoo.stats import format_pair as fmt
 from dfazoo.vision.recipes import BP_LR, CNN_PRACTICES, cnn_cifar_recipe
-from dfazoo.vision.sweep import row_values, run_cell, summarise
 
-RESULTS = Path(__file__).resolve().parent / "results"
 # Paper Table 4 alignment, conv1 / conv2 / conv3 / classifier (test accuracy lives in CNN_PRACTICES).
 PAPER_ALIGN = {
     "norm": (0.02, 0.15, 0.59, 1.00),
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--row-epochs", nargs="*", default=[], metavar="ROW=E", help="per-row budgets")
     parser.add_argument("--row-seeds", nargs="*", default=[], metavar="ROW=N", help="per-row seed counts")
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), help="train and tabulate only these rows")
-    parser.add_argument("--report-only", action="store_true", help="tabulate the cached cells, train nothing")
+    add_report_only(parser)
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--quick", action="store_true", help="1 seed, 1 epoch on 1,000 images (smoke test)")
     args = parser.parse_args(argv)
@@ -75,24 +74,20 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, list[dict]] = {}
     finished: set[tuple[str, int]] = set()
     for row, seed in tqdm(grid, desc="Table 4 cells"):
-        stem = f"{row.replace('/', '-')}-seed{seed}"
-        result_file = RESULTS / name / "cells" / f"{stem}.json"
-        if args.report_only:
-            if result_file.exists():
-                cell = json.loads(result_file.read_text())
-                results.setdefault(row, []).append(cell)
-                if cell["epochs"] >= budget[row]:
-                    finished.add((row, seed))
-            continue
         practice, method, classifier_lr, feedback_after = ROWS[row]
         recipe = cnn_cifar_recipe(practice, method, seed, budget[row], classifier_lr, feedback_after)
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 1000})
-        cell = run_cell(recipe, result_file, args.data_root, name)
-        results.setdefault(row, []).append(cell)
-        finished.add((row, seed))
+        cell = (
+            cached_cell(recipe, RESULTS / name / "runs")
+            if args.report_only
+            else run_cell(recipe, RESULTS / name / "runs", args.data_root)
+        )
+        if cell is not None:
+            results.setdefault(row, []).append(cell)
+            finished.add((row, seed))
     if not results:
-        raise SystemExit(f"no cached cells in {RESULTS / name / 'cells'}: run without --report-only first")
+        raise SystemExit(f"no runs recorded in {RESULTS / name / 'runs'}: run without --report-only first")
     command = "python eval/vision_cnn.py " + shlex.join(a for a in sys.argv[1:] if a != "--report-only")
     summary = {}
     for row, cells in results.items():
@@ -165,8 +160,7 @@ def unfinished_note(grid: list[tuple[str, int]], finished: set[tuple[str, int]])
     if not missing:
         return []
     return [
-        "Not finished yet (rerun the command to train them; a row with fewer epochs than asked shows its "
-        f"shorter run): {', '.join(missing)}.",
+        f"Not finished yet (rerun the command to train them): {', '.join(missing)}.",
         "",
     ]
 

@@ -2,8 +2,8 @@
 
 Trains the zoo recipe ``ID`` once per rate in ``--lrs`` (everything else as registered, for
 ``--epochs`` epochs, seed 0) and tabulates the best validation accuracy of each; the highest one is
-the rate to put in the recipe. Test accuracy is never read here. Each rate is a cached, resumable
-cell. Writes ``eval/results/vision_lr_search/<ID>.{md,json}``.
+the rate to put in the recipe. Test accuracy is never read here. Each rate is one run of the runner
+(records in ``eval/results/vision_lr_search/runs/``). Writes ``eval/results/vision_lr_search/<ID>.{md,json}``.
 
     python eval/vision_lr_search.py ID --lrs 5e-4 5e-3 2e-2 [--epochs 20] [--report-only] [--quick]
 """
@@ -15,15 +15,12 @@ import dataclasses
 import json
 import shlex
 import sys
-from pathlib import Path
 
 import torch
 from tqdm import tqdm
+from vision_common import RESULTS, add_report_only, cached_cell, run_cell
 
 from dfazoo.spec.registry import get_recipe
-from dfazoo.vision.sweep import run_cell
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -31,7 +28,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("model_id", help="a vision zoo id, e.g. mlp3x800-mnist-dfa")
     parser.add_argument("--lrs", nargs="+", type=float, required=True, help="SGD learning rates to try")
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--report-only", action="store_true", help="tabulate the cached cells, train nothing")
+    add_report_only(parser)
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--quick", action="store_true", help="1 epoch on 1,000 images (smoke test)")
     args = parser.parse_args(argv)
@@ -48,14 +45,12 @@ def main(argv: list[str] | None = None) -> dict:
         )
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 1000})
-        result_file = RESULTS / name / "cells" / f"{args.model_id}-lr{lr:g}.json"
-        if args.report_only:
-            if result_file.exists():
-                cells[lr] = json.loads(result_file.read_text())
-            continue
-        cells[lr] = run_cell(recipe, result_file, args.data_root, name)
+        records = RESULTS / name / "runs"
+        cell = cached_cell(recipe, records) if args.report_only else run_cell(recipe, records, args.data_root)
+        if cell is not None:
+            cells[lr] = cell
     if not cells:
-        raise SystemExit(f"no cached cells in {RESULTS / name / 'cells'}: run without --report-only first")
+        raise SystemExit(f"no runs recorded in {RESULTS / name / 'runs'}: run without --report-only first")
     finished = {lr: c for lr, c in cells.items() if not c.get("diverged") and c["epochs"] >= epochs}
     best = max(finished, key=lambda lr: finished[lr]["val_accuracy"]) if finished else None
     given = sys.argv[1:] if argv is None else argv

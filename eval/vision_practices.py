@@ -1,13 +1,13 @@
 """Principled paper, Table 2: 3 x 800 MLP on CIFAR-10 trained with DFA under each practice.
 
 Every practice row is trained with DFA for ``--seeds`` seeds and ``--epochs`` epochs (plus BP and
-shallow rows for the main tanh setting), each cell cached as JSON so an interrupted sweep
-resumes. Writes ``eval/results/vision_practices.{md,json}`` beside the paper's numbers.
+shallow rows for the main tanh setting), each cell one run of the runner, whose record is kept in
+``eval/results/<table>/runs/`` (``--report-only`` tabulates those without training). Writes ``eval/results/vision_practices.{md,json}`` beside the paper's numbers.
 
     python eval/vision_practices.py [--seeds 3] [--epochs 10] [--row-epochs lrelu_neg/dfa=100 ...] [--quick]
 
-A budget other than 10 epochs writes ``vision_practices_e<epochs>.{md,json}`` and continues the
-shorter runs' checkpoints (a constant-rate run extended equals one trained that long).
+A budget other than 10 epochs writes ``vision_practices_e<epochs>.{md,json}`` and the runner continues
+the shorter runs' checkpoints (a constant-rate run extended equals one trained that long).
 ``--row-epochs`` gives some rows their own budget (e.g. the two rows at the paper's 5x smaller
 rate), reusing that budget's cells, and writes ``vision_practices_e<epochs>_mixed.{md,json}``.
 """
@@ -19,17 +19,15 @@ import dataclasses
 import json
 import shlex
 import sys
-from pathlib import Path
 
 import torch
 from scipy.stats import spearmanr
 from tqdm import tqdm
+from vision_common import RESULTS, add_report_only, cached_cell, row_values, run_cell, summarise
 
 from dfazoo.stats import format_pair as fmt
 from dfazoo.vision.recipes import PRACTICES, mlp_cifar_recipe
-from dfazoo.vision.sweep import row_values, run_cell, summarise
 
-RESULTS = Path(__file__).resolve().parent / "results"
 # Paper Table 2: (train acc, align 1, align 2, align 3); test accuracy lives in PRACTICES.
 PAPER_ROWS = {
     "norm": (86.62, 0.79, 0.87, 0.64),
@@ -71,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         "--row-epochs", nargs="*", default=[], metavar="ROW=E", help="own budgets, e.g. lrelu_neg/dfa=100"
     )
     parser.add_argument("--only-seed", type=int, help="train only this seed (to run seeds in parallel)")
-    parser.add_argument("--report-only", action="store_true", help="tabulate the cached cells, train nothing")
+    add_report_only(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     seeds = 1 if args.quick else args.seeds
@@ -84,22 +82,22 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[tuple[str, str], list[dict]] = {}
     for practice, method, seed in tqdm(grid, desc="Table 2 cells"):
         row_budget = row_epochs[f"{practice}/{method}"]
-        cells_dir = RESULTS / (name if args.quick else budget_name(row_budget)) / "cells"
-        result_file = cells_dir / f"{practice}-{method}-seed{seed}.json"
-        if args.report_only:
-            if result_file.exists():
-                results.setdefault((practice, method), []).append(json.loads(result_file.read_text()))
-            continue
-        if args.only_seed is not None and seed != args.only_seed:
-            continue
+        table = name if args.quick else budget_name(row_budget)
         recipe = mlp_cifar_recipe(practice, method, seed, row_budget)
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 2000})
-        # Every budget resumes the same run directory, so a longer budget continues a shorter one.
-        cell = run_cell(recipe, result_file, args.data_root, name if args.quick else RUN_TAG)
-        results.setdefault((practice, method), []).append(cell)
+        if args.report_only:
+            if (cell := cached_cell(recipe, RESULTS / table / "runs")) is not None:
+                results.setdefault((practice, method), []).append(cell)
+            continue
+        if args.only_seed is not None and seed != args.only_seed:
+            continue
+        # A longer budget continues a shorter one's checkpoint (constant rate: see dfazoo.train.runner).
+        results.setdefault((practice, method), []).append(
+            run_cell(recipe, RESULTS / table / "runs", args.data_root)
+        )
     if not results:
-        raise SystemExit(f"no cached cells for {name}: run without --report-only first")
+        raise SystemExit(f"no runs recorded for {name}: run without --report-only first")
     write_tables(results, name, seeds, epochs, args.quick)
 
 

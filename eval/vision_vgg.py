@@ -22,15 +22,14 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
+from vision_common import RESULTS, cell_model, run_cell
 
 from dfazoo.core import feedback_memory_bytes
 from dfazoo.spec import Recipe, build_model
 from dfazoo.stats import format_pair as fmt
 from dfazoo.vision import VGG16, vgg16_point_sizes
 from dfazoo.vision.recipes import vgg_cifar_recipe
-from dfazoo.vision.sweep import cell_model, run_cell
 
-RESULTS = Path(__file__).resolve().parent / "results"
 # (method, SGD lr): the paper's rate for both, then lower rates for DFA until it does not diverge.
 RUNS = (("bp", 1e-2), ("dfa", 1e-2), ("dfa", 1e-3), ("dfa", 1e-4))
 
@@ -118,10 +117,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.quick:
             recipe = dataclasses.replace(recipe, task_config={**recipe.task_config, "train_subset": 1000})
         key = f"{method}-lr{lr:g}"
-        cell_file = RESULTS / name / "cells" / f"{key}-seed0.json"
-        cells[key] = run_cell(recipe, cell_file, args.data_root, name)
+        cells[key] = run_cell(recipe, RESULTS / name / "runs", args.data_root)
         if not cells[key].get("diverged"):
-            models[key] = (cell_model(recipe, cell_file, name), initial_model(recipe))
+            models[key] = (cell_model(recipe), initial_model(recipe))
     drift = {m: weight_drift(model, init) for m, (model, init) in models.items()}
     panels = {f"{key} trained": maximise_filters(model) for key, (model, _) in models.items()}
     if models:

@@ -4,7 +4,8 @@
     python scripts/train_zoo.py --readme-only     # regenerate every card and the README zoo table
 
 Writes ``model_cards/<id>/{config.json, model.safetensors, README.md}`` and
-``eval/results/zoo/<id>.json``; runs (checkpoints, metrics) go to ``runs/<id>/seed<k>/``.
+``eval/results/zoo/<id>.json``; runs (checkpoints, metrics) are the runner's,
+``$DFAZOO_RUNS/<run_key>/`` (:mod:`dfazoo.train.runner`), so a finished table run of the same recipe is reused.
 Released ids are skipped unless ``--force``; interrupted runs resume from their checkpoint.
 """
 

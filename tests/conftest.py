@@ -28,3 +28,9 @@ def zoo(tmp_path, monkeypatch) -> Path:
         monkeypatch.setitem(registry._RECIPES, recipe.model_id, dataclasses.replace(recipe, epochs=2))
     torch.set_num_threads(1)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def runs_in_tmp(tmp_path, monkeypatch) -> None:
+    """Every test's runner runs go to its own folder, never the user's run cache."""
+    monkeypatch.setenv("DFAZOO_RUNS", str(tmp_path / "runs"))

@@ -8,6 +8,8 @@ from pathlib import Path
 from types import ModuleType
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
+if str(EVAL) not in sys.path:
+    sys.path.insert(0, str(EVAL))  # the scripts import their shared modules (graph_common, ...) by name
 
 
 def load_eval_script(name: str) -> ModuleType:

@@ -3,7 +3,7 @@ import json
 
 import pytest
 import torch
-from eval_scripts import EVAL
+from eval_scripts import EVAL, load_eval_script
 
 from dfazoo.spec import build_model, get_recipe, list_models
 from dfazoo.train import Trainer
@@ -17,10 +17,10 @@ from dfazoo.vision.recipes import (
     mlp_digits_recipe,
     vgg_cifar_recipe,
 )
-from dfazoo.vision.sweep import run_cell, summarise
 from dfazoo.vision.task import ImageClassificationTask
 
 RESULTS = EVAL / "results"
+common = load_eval_script("vision_common")
 
 
 @pytest.fixture(scope="module")
@@ -57,27 +57,21 @@ def test_dfa_learns_digits_with_the_trainer(digits_recipe, tmp_path):
     assert len(result.alignment) == len(digits_recipe.arch_config["hidden"])
 
 
-def test_run_cell_caches_and_summarises(digits_recipe, tmp_path, monkeypatch):
+def test_vision_cell_is_a_runner_record_keyed_by_its_recipe(digits_recipe, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     recipe = dataclasses.replace(digits_recipe, epochs=1)
-    path = tmp_path / "cells" / "a.json"
-    cell = run_cell(recipe, path)
-    assert json.loads(path.read_text())["test_accuracy"] == cell["test_accuracy"]
+    records = tmp_path / "runs"
+    cell = common.run_cell(recipe, records)
+    record = json.loads((records / f"{recipe.run_key()}.json").read_text())
+    assert record["test_metrics"]["accuracy"] == cell["test_accuracy"] and cell["train_accuracy"] > 0
+    assert common.cached_cell(recipe, records) == cell
+    # A different recipe never gets this cell back (the old cell cache returned it).
     other = dataclasses.replace(recipe, epochs=99, optimizer={"name": "adam", "lr": 1e-3})
-    assert run_cell(other, path) == cell
-    summary = summarise([cell, cell])
+    assert common.cached_cell(other, records) is None
+    assert common.cell_model(recipe).training is False
+    summary = common.summarise([cell, cell])
     assert summary["runs"] == 2 and summary["test_accuracy"][1] == 0.0
     assert set(summary["alignment"]) == set(cell["alignment"])
-
-
-def test_run_cell_extends_a_shorter_cell_from_its_checkpoint(digits_recipe, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    path = tmp_path / "cells" / "a.json"
-    run_cell(dataclasses.replace(digits_recipe, epochs=1), path)
-    longer = run_cell(dataclasses.replace(digits_recipe, epochs=2), path)
-    assert longer["epochs"] == 2 and json.loads(path.read_text())["epochs"] == 2
-    fresh = run_cell(dataclasses.replace(digits_recipe, epochs=2), tmp_path / "cells" / "b.json")
-    assert longer["test_accuracy"] == fresh["test_accuracy"]
 
 
 def test_cnn_classifier_lr_is_a_param_group_override():

@@ -15,6 +15,7 @@ from huggingface_hub import constants as hf_constants
 
 import dfazoo
 from dfazoo.spec import registry
+from dfazoo.train.runner import run
 from dfazoo.vision.mlp import MLP
 from dfazoo.zoo import ModelLoadError
 from dfazoo.zoo.cards import card_value, render_card
@@ -34,7 +35,8 @@ def test_train_and_release_writes_card_results_and_skips_released(zoo):
     assert stored["command"] == "python scripts/train_zoo.py mlp-digits-dfa"
     assert stored["seed"] == 0 and stored["best_epoch"] in (1, 2)
     assert card_value(card) == pytest.approx(stored["value"])
-    assert (zoo / "runs" / "mlp-digits-dfa" / "seed0").is_dir()
+    recipe = registry.get_recipe("mlp-digits-dfa")
+    assert (zoo / "runs" / recipe.run_key() / "best.pt").is_file()  # the runner's run, reused by a rerun
     assert train_and_release("mlp-digits-dfa", progress=False) is None  # already released
 
     ev = evaluate_model("mlp-digits-dfa")
@@ -63,6 +65,14 @@ def test_chunked_training_releases_only_when_finished_and_seeds_average(zoo):
     values = [s["value"] for s in results["per_seed"]]
     assert results["mean"] == pytest.approx(sum(values) / 2) and results["value"] == values[0]
     assert results["command"].endswith("--seeds 2")
+
+
+def test_release_reuses_a_finished_run_of_the_same_recipe(zoo):
+    recipe = registry.get_recipe("mlp-digits-dfa")
+    table_run = run(recipe, root=zoo / "runs")  # e.g. a table's cell
+    results = train_and_release("mlp-digits-dfa", progress=False)
+    assert results["value"] == table_run.test and results["wall_time"] == table_run.wall_time
+    assert dfazoo.from_pretrained(zoo / "model_cards" / "mlp-digits-dfa").training is False
 
 
 def released_card(root, model_id="mlp-digits-dfa"):

@@ -18,16 +18,19 @@ leave chance level in 90 epochs on the Planetoid split, so BP uses the DFA setti
 (lr 0.01, no weight decay, no dropout). Shallow uses the DFA lr, weight decay and dropouts of
 its architecture, as the paper does (appendix B). GAE-DFA: ``eval/graph_gae_search.py`` (Cora
 validation AUC, seeds 0-2) moved it from the appendix C setting (val AUC 0.887) to principled
-feedback init and dropout 0.2 (0.899). The same values are used on CiteSeer. After
-changing a recipe, delete its ``runs/<id>`` folders: runs resume from there.
+feedback init and dropout 0.2 (0.899). The same values are used on CiteSeer. Runs are
+keyed by the recipe (:mod:`dfazoo.train.runner`), so a changed recipe trains afresh. The released
+run of each model (its seed) is data: ``releases.json``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from dfazoo.core import METHODS
 from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.releases import load_releases
 
 # (features, classes) of the Planetoid graphs; PubMed is supported but absent offline here.
 DATASETS: dict[str, tuple[int, int]] = {"cora": (1433, 7), "citeseer": (3703, 6), "pubmed": (500, 3)}
@@ -108,44 +111,21 @@ HPARAMS: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 
-# The seed of each zoo model: the median-accuracy seed of its 10-seed table run (see
-# eval/results/graph_table3.json, "median_seed"); 0 where no table run chose one.
-MEDIAN_SEEDS: dict[str, int] = {
-    "cheb-citeseer-bp": 4,
-    "cheb-citeseer-dfa": 5,
-    "cheb-citeseer-shallow": 6,
-    "cheb-cora-bp": 0,
-    "cheb-cora-dfa": 2,
-    "cheb-cora-shallow": 9,
-    "dna-citeseer-bp": 9,
-    "dna-citeseer-dfa": 1,
-    "dna-citeseer-shallow": 0,
-    "dna-cora-bp": 1,
-    "dna-cora-dfa": 0,
-    "dna-cora-shallow": 2,
-    "gae-citeseer-bp": 9,
-    "gae-citeseer-dfa": 7,
-    "gae-cora-bp": 2,
-    "gae-cora-dfa": 2,
-    "gat-citeseer-bp": 0,
-    "gat-citeseer-dfa": 2,
-    "gat-citeseer-shallow": 7,
-    "gat-cora-bp": 4,
-    "gat-cora-dfa": 0,
-    "gat-cora-shallow": 9,
-    "gcn-citeseer-bp": 3,
-    "gcn-citeseer-dfa": 4,
-    "gcn-citeseer-shallow": 8,
-    "gcn-cora-bp": 1,
-    "gcn-cora-dfa": 6,
-    "gcn-cora-shallow": 7,
-    "spline-citeseer-bp": 5,
-    "spline-citeseer-dfa": 8,
-    "spline-citeseer-shallow": 1,
-    "spline-cora-bp": 9,
-    "spline-cora-dfa": 6,
-    "spline-cora-shallow": 3,
-}
+# Which run each zoo model is released from (the median seed of its table): data, in releases.json.
+RELEASES = load_releases(Path(__file__).with_name("releases.json"))
+
+
+def release_seed(model_id: str) -> int:
+    """The seed of ``model_id``'s released run; 0 where no rule chose one."""
+    release = RELEASES.get(model_id)
+    return release.seed if release else 0
+
+
+def _table(model_id: str, default: str) -> str:
+    """The table ``model_id``'s released run was chosen from (``default`` for a non-zoo cell)."""
+    release = RELEASES.get(model_id)
+    return release.table if release else default
+
 
 MEDIAN_NOTE = (
     "The released weights are the median-seed run of the multi-seed table in {table} "
@@ -197,7 +177,7 @@ def node_recipe(arch: str, dataset: str, method: str, seed: int | None = None, *
         epochs=NODE_EPOCHS,
         batch_size=None,
         eval_every=1,
-        seed=MEDIAN_SEEDS.get(model_id, 0) if seed is None else seed,
+        seed=release_seed(model_id) if seed is None else seed,
         tolerance=1e-6,
         higher_is_better=True,
         description=(
@@ -209,7 +189,9 @@ def node_recipe(arch: str, dataset: str, method: str, seed: int | None = None, *
         "torch_geometric.datasets.Planetoid.",
         paper_value=paper,
         paper_ref=f"Launay et al. 2020, Table {table}",
-        notes=PLACEMENT_NOTE + " " + MEDIAN_NOTE.format(table="eval/results/graph_table3.md"),
+        notes=PLACEMENT_NOTE
+        + " "
+        + MEDIAN_NOTE.format(table=_table(model_id, "eval/results/graph_table3.md")),
     )
 
 
@@ -231,7 +213,7 @@ def gae_recipe(dataset: str, method: str, seed: int | None = None) -> Recipe:
         optimizer={"name": "adam", "lr": hp["lr"], "weight_decay": hp["weight_decay"]},
         epochs=GAE_EPOCHS,
         eval_every=1,
-        seed=MEDIAN_SEEDS.get(model_id, 0) if seed is None else seed,
+        seed=release_seed(model_id) if seed is None else seed,
         description=(
             f"Non-probabilistic GAE (GCN encoder {2 * 16} -> 16, inner-product decoder) on {dataset}, "
             f"link prediction, trained with {method.upper()}; Adam, {GAE_EPOCHS} epochs, test AUC/AP "
@@ -244,7 +226,7 @@ def gae_recipe(dataset: str, method: str, seed: int | None = None) -> Recipe:
         notes="The DFA error is the gradient of the loss with respect to the embedding z. "
         + PLACEMENT_NOTE
         + " "
-        + MEDIAN_NOTE.format(table="eval/results/graph_table4.md"),
+        + MEDIAN_NOTE.format(table=_table(model_id, "eval/results/graph_table4.md")),
     )
 
 

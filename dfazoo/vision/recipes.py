@@ -6,7 +6,7 @@ batch while the top layer trains on the mean loss. DFA recipes here reproduce th
 with ``lr = 128 x 5e-4 = 0.064`` (the paper's rate on a batch-summed loss, i.e. the step size
 its DFA hidden layers take), since the stated 5e-4 on a mean loss barely moves in a CPU budget.
 The CNN recipe can also give DFA's classifier that rate (``classifier_lr``, an optimizer
-``param_groups`` override); the zoo's ``cnn-cifar10-dfa`` does (:data:`CNN_DFA_ZOO`).
+``param_groups`` override); the zoo's ``cnn-cifar10-dfa`` does (its row in ``releases.json``).
 The paper gives no MNIST setup: the MNIST recipes take the rates with the best validation
 accuracy of a small search (:data:`MNIST_LR`).
 """
@@ -14,11 +14,13 @@ accuracy of a small search (:data:`MNIST_LR`).
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from dfazoo.core import METHODS
 from dfazoo.data.vision import JPEG_NOTE
 from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.releases import load_releases
 
 PAPER = "Launay, Poli, Krzakala 2019, Principled Training of NNs with DFA"
 BATCH = 128
@@ -48,30 +50,16 @@ CNN_PRACTICES: dict[str, tuple[str, dict[str, Any], float]] = {
     "do_05": ("norm + DO(0.5)", {"dropout": 0.5}, 57.95),
     "do_01": ("norm + DO(0.1)", {"dropout": 0.1}, 61.31),
 }
-# cnn-cifar10-dfa: the "norm" practice with the classifier at BP_LR and the feedback points after
-# pooling, best test accuracy in eval/vision_cnn.py; the recipe of that table's `norm` DFA row
-# at 60 epochs, whose run it reuses: seed 1, the best validation accuracy of the row's 3 seeds.
-CNN_DFA_ZOO: dict[str, Any] = {
-    "practice": "norm",
-    "seed": 1,
-    "epochs": 60,
-    "classifier_lr": BP_LR,
-    "feedback_after": "pool",
-}
-# cnn-cifar10-bp: the BP row of eval/vision_cnn.py (seed 0), whose run it reuses.
-CNN_BP_EPOCHS = 10
-# The DFA practice, budget and seed of mlp3x800-cifar10-dfa: the best validation accuracy over the
-# tables of eval/vision_practices.py: DO(0.5) at 200 epochs, seed 2 of its 3, whose run it reuses.
-BEST_PRACTICE = "do_05"
-BEST_EPOCHS = 200
-BEST_SEED = 2
+# Which table run each CIFAR-10 zoo model is released from (its row's practice, budget and
+# classifier settings, and the seed): data, in releases.json. The CIFAR DFA models are the best
+# validation run of their tables (cnn-cifar10-dfa: the "norm" practice with the classifier at
+# BP_LR and the feedback points after pooling); BP and shallow are seed 0 of the "norm" rows.
+RELEASES = load_releases(Path(__file__).with_name("releases.json"))
 # mlp3x800-mnist-*: 20 epochs; SGD rates with the best validation accuracy in eval/vision_lr_search.py
 # over MNIST_LR_GRID (shallow trains at the DFA rate, as on CIFAR-10).
 MNIST_EPOCHS = 20
 MNIST_LR_GRID = {"bp": (0.02, 0.064, 0.2), "dfa": (5e-4, 5e-3, 2e-2, 5e-2)}
 MNIST_LR = {"bp": 0.2, "dfa": 0.02, "shallow": 0.02}
-# mlp3x800-cifar10-{bp,shallow}: the "norm" rows of Table 2 at 40 epochs (seed 0), whose runs they reuse.
-BASELINE_EPOCHS = 40
 
 
 def _image_recipe(**fields: Any) -> Recipe:
@@ -261,30 +249,27 @@ def mlp_digits_recipe(method: str = "dfa", seed: int = 0, epochs: int = 20) -> R
     )
 
 
-def _best_seed_note(recipe: Recipe, table: str) -> Recipe:
-    """``recipe`` noting that its seed is the best-validation one of its row's seeds in ``table``."""
+def _released(model_id: str) -> Recipe:
+    """The zoo recipe of a CIFAR-10 model: its table row's recipe at the released run's seed."""
+    release = RELEASES[model_id]
+    build = mlp_cifar_recipe if model_id.startswith("mlp") else cnn_cifar_recipe
+    recipe = build(method=model_id.rsplit("-", 1)[1], seed=release.seed, **release.row)
+    if release.rule.startswith("seed 0"):
+        return recipe
     return dataclasses.replace(
         recipe,
-        notes=f"{recipe.notes} Released seed: of this row's seeds in {table}, the one with the best "
-        "validation accuracy (the table gives the mean over seeds).",
+        notes=f"{recipe.notes} Released seed: of this row's seeds in {release.table}, the one with the "
+        "best validation accuracy (the table gives the mean over seeds).",
     )
 
 
 def zoo_recipes() -> tuple[Recipe, ...]:
     """The vision models of the zoo."""
-    cifar_mlp = {
-        "bp": mlp_cifar_recipe("norm", "bp", epochs=BASELINE_EPOCHS),
-        "dfa": _best_seed_note(
-            mlp_cifar_recipe(BEST_PRACTICE, "dfa", BEST_SEED, BEST_EPOCHS),
-            "eval/results/vision_practices_e200.md",
-        ),
-        "shallow": mlp_cifar_recipe("norm", "shallow", epochs=BASELINE_EPOCHS),
-    }
     return (
         *(mlp_digits_recipe(m) for m in METHODS),
-        *(cifar_mlp[m] for m in METHODS),
-        cnn_cifar_recipe("norm", "bp", epochs=CNN_BP_EPOCHS),
-        _best_seed_note(cnn_cifar_recipe(method="dfa", **CNN_DFA_ZOO), "eval/results/vision_cnn.md"),
+        *(_released(f"mlp3x800-cifar10-{m}") for m in METHODS),
+        _released("cnn-cifar10-bp"),
+        _released("cnn-cifar10-dfa"),
         *(mlp_mnist_recipe(m) for m in METHODS),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +17,18 @@ from huggingface_hub import HfApi, get_token
 from huggingface_hub import constants as hf_constants
 from torch import nn
 
-from dfazoo.core import METHODS
+from dfazoo.core import METHODS, DFAModel
 from dfazoo.core.serialization import model_config
 from dfazoo.project import hub_org
-from dfazoo.spec import make_task
+from dfazoo.spec import Recipe, build_model
 from dfazoo.spec.registry import get_recipe
 from dfazoo.stats import mean_std
-from dfazoo.train import Trainer
+from dfazoo.train import TrainingDivergedError
+from dfazoo.train.checkpoint import load_checkpoint
+from dfazoo.train.runner import RunRecord, default_root, run, run_folder
 from dfazoo.zoo.cards import counterpart_ids, render_card, results_dir, write_card
 from dfazoo.zoo.finetune import head_module
-from dfazoo.zoo.hub import CARD_NAME, WEIGHTS_NAME, cards_dir, save_model, zoo_root
+from dfazoo.zoo.hub import CARD_NAME, WEIGHTS_NAME, cards_dir, save_model
 
 
 def train_command(model_id: str, seeds: int = 1) -> str:
@@ -48,59 +51,76 @@ def train_and_release(
 
     ``max_epochs`` trains in chunks: runs stop after that many epochs in total and nothing is
     released until a rerun completes ``recipe.epochs``. A release writes
-    ``<cards>/<id>/{config.json, model.safetensors, README.md}`` and
-    ``<results>/<id>.json`` (``value``: the released weights' test metric; ``mean``/``std`` (sample std) over
-    seeds; per-seed details; alignment at release; wall time; command). Skips ids already
-    released unless ``force`` (which retrains from scratch); otherwise each seed's run resumes
-    from its checkpoint under ``<runs>/<id>/seed<k>``. Returns the results, or None when
-    skipped or not finished.
+    ``<cards>/<id>/{config.json, model.safetensors, README.md}`` and ``<results>/<id>.json``
+    (:func:`release_results`; ``mean``/``std`` are the mean and sample std over seeds). Skips ids already released unless ``force`` (which retrains from
+    scratch); otherwise each seed's run is the runner's (``runs_folder``, default
+    :func:`dfazoo.train.runner.default_root`): a finished run, e.g. a table's, is reused and an
+    interrupted one resumes. Returns the results, or None when skipped or not finished.
     """
     recipe = get_recipe(model_id)
     results_folder = results_folder or results_dir()
-    results_path = results_folder / f"{model_id}.json"
-    if results_path.exists() and not force:
+    if (results_folder / f"{model_id}.json").exists() and not force:
         return None
-    runs_folder = runs_folder or zoo_root() / "runs"
-    per_seed, released, finished = [], None, True
+    records = train_seeds(recipe, seeds, data_root, runs_folder, max_epochs, progress, force)
+    if records is None:
+        return None
+    model = released_model(records[0])
+    results = release_results(recipe, records, model, seeds)
+    write_release(recipe, results, model, cards_folder, results_folder)
+    return results
+
+
+def train_seeds(
+    recipe: Recipe,
+    seeds: int,
+    data_root: str | None = None,
+    root: Path | None = None,
+    max_epochs: int | None = None,
+    progress: bool = True,
+    force: bool = False,
+) -> list[RunRecord] | None:
+    """The runs of ``recipe`` at seeds recipe.seed, +1, ...; None until every one is finished."""
+    records = []
     for k in range(seeds):
         seeded = dataclasses.replace(recipe, seed=recipe.seed + k)
-        task = make_task(seeded, data_root)
-        trainer = Trainer(
-            seeded,
-            runs_folder / model_id / f"seed{seeded.seed}",
-            data_root=data_root,
-            task=task,
-            progress=progress,
-            resume=not force,
-            max_epochs=max_epochs,
-        )
-        result = trainer.fit()
-        if trainer.epoch < recipe.epochs:
-            finished = False
-            continue
-        split = "test" if result.test_metrics else "val"
-        metrics = result.test_metrics or result.val_metrics
-        per_seed.append(
-            {
-                "seed": seeded.seed,
-                "split": split,
-                "value": float(metrics[recipe.metric]),
-                "metrics": metrics,
-                "val_metrics": result.val_metrics,
-                "best_epoch": result.best_epoch,
-                "alignment": result.alignment,
-                "wall_time": result.wall_time,
-            }
-        )
-        if released is None:
-            released = trainer.model
-    if not finished:
-        return None
-    assert released is not None
+        if force:
+            shutil.rmtree(run_folder(seeded, root or default_root()), ignore_errors=True)
+        record = run(seeded, root=root, data_root=data_root, max_epochs=max_epochs, progress=progress)
+        if record.diverged:
+            raise TrainingDivergedError(record.error)
+        records.append(record)
+    return records if all(r.finished for r in records) else None
+
+
+def released_model(record: RunRecord) -> DFAModel:
+    """The best-validation weights of ``record``'s run, in eval mode."""
+    model = build_model(record.recipe)
+    model.load_state_dict(load_checkpoint(record.folder / "best.pt"))
+    return model.eval()
+
+
+def _seed_entry(record: RunRecord) -> dict[str, Any]:
+    metrics = record.test_metrics or record.val_metrics
+    return {
+        "seed": record.recipe.seed,
+        "split": "test" if record.test_metrics else "val",
+        "value": float(metrics[record.recipe.metric]),
+        "metrics": metrics,
+        "val_metrics": record.val_metrics,
+        "best_epoch": record.best_epoch,
+        "alignment": record.alignment,
+        "wall_time": record.wall_time,
+    }
+
+
+def release_results(recipe: Recipe, records: list[RunRecord], model: DFAModel, seeds: int) -> dict[str, Any]:
+    """The results file of a release: ``value`` (the released first seed's metric), ``mean``/``std``
+    over seeds, per-seed details, alignment, wall time, command, config."""
+    per_seed = [_seed_entry(r) for r in records]
     first = per_seed[0]
     mean, std = mean_std(s["value"] for s in per_seed)
-    results = {
-        "model_id": model_id,
+    return {
+        "model_id": recipe.model_id,
         "recipe": recipe.to_dict(),
         "domain": recipe.domain,
         "dataset": recipe.dataset,
@@ -118,25 +138,37 @@ def train_and_release(
         "alignment": first["alignment"],
         "wall_time": sum(s["wall_time"] for s in per_seed),
         "per_seed": per_seed,
-        "command": train_command(model_id, seeds),
-        "config": model_config(released, model_id),
-        "error_size": released.feedback.error_size,
-        "head_replaceable": isinstance(_head_or_none(released), nn.Linear),
+        "command": train_command(recipe.model_id, seeds),
+        "config": model_config(model, recipe.model_id),
+        "error_size": model.feedback.error_size,
+        "head_replaceable": isinstance(_head_or_none(model), nn.Linear),
         "date": datetime.date.today().isoformat(),
     }
+
+
+def write_release(
+    recipe: Recipe,
+    results: dict[str, Any],
+    model: DFAModel,
+    cards_folder: Path | None = None,
+    results_folder: Path | None = None,
+) -> None:
+    """Write the card folder and the results file, then refresh the counterparts' cards."""
+    results_folder = results_folder or results_dir()
     card = render_card(recipe, results, results_folder)
-    folder = save_model(released.eval(), (cards_folder or cards_dir()) / model_id, model_id=model_id)
+    folder = save_model(model, (cards_folder or cards_dir()) / recipe.model_id, model_id=recipe.model_id)
     (folder / CARD_NAME).write_text(card)
     results_folder.mkdir(parents=True, exist_ok=True)
-    results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    refresh_counterpart_cards(model_id, cards_folder, results_folder)
-    return results
+    (results_folder / f"{recipe.model_id}.json").write_text(
+        json.dumps(results, indent=2, sort_keys=True) + "\n"
+    )
+    refresh_counterpart_cards(recipe.model_id, cards_folder, results_folder)
 
 
 def _head_or_none(model: nn.Module) -> nn.Module | None:
     try:
         return head_module(model)
-    except AttributeError:
+    except ValueError:
         return None
 
 
