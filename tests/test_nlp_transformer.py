@@ -9,19 +9,12 @@ from dfazoo.nlp import TransformerLM
 VOCAB, T = 11, 6
 
 
+TINY = {"d_model": 8, "n_layers": 2, "n_heads": 2, "d_ff": 16, "max_len": T, "dropout": 0.0}
+
+
 def _lm(method: str = "dfa", placement: str = "macro") -> TransformerLM:
     torch.manual_seed(0)
-    return TransformerLM(
-        VOCAB,
-        d_model=8,
-        n_layers=2,
-        n_heads=2,
-        d_ff=16,
-        max_len=T,
-        dropout=0.0,
-        method=method,
-        placement=placement,
-    )
+    return TransformerLM(VOCAB, method=method, placement=placement, **TINY)
 
 
 def _loss(model: TransformerLM) -> torch.Tensor:
