@@ -4,44 +4,77 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
+import fnmatch
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dfazoo.core import METHODS, PLACEMENTS
-from dfazoo.data.root import DatasetNotFoundError
-from dfazoo.project import DEFAULT_HUB_ORG
-from dfazoo.spec.recipe import Recipe
-from dfazoo.spec.registry import UnknownModelError, get_recipe, list_models
-from dfazoo.train import TrainingDivergedError
-from dfazoo.zoo.hub import ModelLoadError
+from dfazoo.methods import METHODS, PLACEMENTS
+from dfazoo.project import DEFAULT_HUB_ORG, cards_dir, read_index, results_dir
 
-# Errors a user can fix from the message alone: printed as one line, exit status 2 (set
-# DFAZOO_DEBUG=1 to get the traceback instead).
-USER_ERRORS = (
-    UnknownModelError,
-    ModelLoadError,
-    DatasetNotFoundError,
-    TrainingDivergedError,
-    OSError,
-    ValueError,
-    KeyError,
-)
+if TYPE_CHECKING:
+    from dfazoo.spec import Recipe
+
+
+class UsageError(Exception):
+    """A mistake in the command line itself, found before anything heavy is imported."""
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors a user can fix from the message alone: printed as one line, exit status 2 (set
+    DFAZOO_DEBUG=1 to get the traceback instead). Imported only when something failed, so the
+    quick commands (list, info, --help) never import torch."""
+    from dfazoo.core.serialization import ModelLoadError
+    from dfazoo.data.root import DatasetError
+    from dfazoo.spec import UnknownModelError
+    from dfazoo.train import TrainingDivergedError
+
+    return (
+        UnknownModelError,
+        ModelLoadError,
+        DatasetError,
+        TrainingDivergedError,
+        OSError,
+        ValueError,
+        KeyError,
+    )
+
+
+def _zoo_entry(model_id: str) -> dict:
+    """The recipe of ``model_id`` from the zoo index, or a one-line error with close matches."""
+    index = read_index()
+    if model_id not in index:
+        close = difflib.get_close_matches(model_id, list(index), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(f"unknown model id {model_id!r}.{hint} Run `dfazoo list` to see every model.")
+    return index[model_id]
+
+
+def _stored_results(model_id: str) -> dict | None:
+    path = results_dir() / f"{model_id}.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from dfazoo.zoo.cards import read_results
-
-    ids = list_models(args.pattern, domain=args.domain, method=args.method)
+    index = read_index()
+    ids = [
+        model_id
+        for model_id, recipe in sorted(index.items())
+        if (args.pattern is None or fnmatch.fnmatch(model_id, args.pattern))
+        and (args.domain is None or recipe["domain"] == args.domain)
+        and (args.method is None or recipe["method"] == args.method)
+    ]
     if not ids:
         print("no model matches", file=sys.stderr)
         return 1
     for model_id in ids:
-        recipe, results = get_recipe(model_id), read_results(model_id)
+        recipe, results = index[model_id], _stored_results(model_id)
         value = f"{results['value']:.4g}" if results else "not trained"
-        print(f"{model_id:<40} {recipe.domain:<7} {recipe.metric:<10} {value}")
+        print(f"{model_id:<40} {recipe['domain']:<7} {recipe['metric']:<10} {value}")
     return 0
 
 
@@ -60,21 +93,19 @@ def _cmd_zoo_table(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from dfazoo.zoo.cards import read_results
-    from dfazoo.zoo.hub import cards_dir
-
-    recipe = get_recipe(args.id)
-    card = cards_dir() / recipe.model_id
+    recipe = _zoo_entry(args.id)
+    card = cards_dir() / args.id
     info = {
-        "recipe": recipe.to_dict(),
+        "recipe": recipe,
         "card": str(card) if (card / "model.safetensors").exists() else None,
-        "results": read_results(recipe.model_id),
+        "results": _stored_results(args.id),
     }
-    print(json.dumps(info, indent=2, default=str))
+    print(json.dumps(info, indent=2))
     return 0
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from dfazoo.spec import get_recipe
     from dfazoo.zoo.evaluate import evaluate_model, matches_card
 
     result = evaluate_model(args.id, args.data_root, org=args.org, revision=args.revision)
@@ -91,6 +122,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _load_recipe(name: str) -> Recipe:
     """A registered id, or a recipe JSON file (e.g. a run's ``recipe.json``)."""
+    from dfazoo.spec import Recipe, get_recipe
+
     path = Path(name)
     if path.suffix == ".json" and path.is_file():
         return Recipe(**json.loads(path.read_text()))
@@ -127,7 +160,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_align(args: argparse.Namespace) -> int:
     from dfazoo.core import measure_alignment
-    from dfazoo.spec import make_task
+    from dfazoo.spec import get_recipe, make_task
     from dfazoo.zoo.hub import folder_model_id, load_folder, resolve_folder
 
     folder = resolve_folder(args.id, org=args.org)
@@ -179,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list the zoo's models")
     p.add_argument("pattern", nargs="?", help="glob on model ids, e.g. 'gcn-*'")
-    p.add_argument("--domain", help="vision, graph, nlp, nerf or recsys")
+    p.add_argument("--domain", help="vision, graph, nlp, ... (see docs/adding-a-domain.md)")
     p.add_argument("--method", choices=METHODS)
     p.set_defaults(func=_cmd_list)
 
@@ -246,8 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except USER_ERRORS as err:
-        if os.environ.get("DFAZOO_DEBUG"):
+    except Exception as err:
+        user_error = isinstance(err, UsageError) or isinstance(err, _user_errors())  # UsageError first:
+        if os.environ.get("DFAZOO_DEBUG") or not user_error:  # the others import torch
             raise
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"dfazoo {args.command}: error: {message}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""Where the project lives: its URL and the Hub organisation of the zoo, importable from every layer.
+"""Where the project lives: its URL, the Hub organisation of the zoo and the zoo's folders,
+importable from every layer (standard library only).
 
 The URL is the ``Homepage`` of ``[project.urls]`` in ``pyproject.toml``, its one place;
 ``$DFAZOO_PROJECT_URL`` overrides it. The Hub organisation is ``$DFAZOO_HUB_ORG``, else ``dfazoo``.
@@ -7,6 +8,7 @@ The URL is the ``Homepage`` of ``[project.urls]`` in ``pyproject.toml``, its one
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 from pathlib import Path
 
@@ -17,6 +19,27 @@ except ModuleNotFoundError:  # Python 3.10: the installed metadata only
 
 DEFAULT_HUB_ORG = "dfazoo"
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+
+def repo_root() -> Path:
+    """The source checkout holding this package (where ``model_cards/`` and ``eval/`` live)."""
+    return Path(__file__).resolve().parents[1]
+
+
+def zoo_root() -> Path:
+    """Where ``model_cards/`` and ``eval/results/zoo/`` live: ``$DFAZOO_ZOO_DIR``, else the
+    source checkout."""
+    return Path(os.environ.get("DFAZOO_ZOO_DIR") or repo_root())
+
+
+def cards_dir() -> Path:
+    """The released card folders, one Hub model repo each."""
+    return zoo_root() / "model_cards"
+
+
+def results_dir() -> Path:
+    """The measured results of the released models, ``<id>.json`` each."""
+    return zoo_root() / "eval" / "results" / "zoo"
 
 
 def project_url() -> str:
@@ -37,3 +60,14 @@ def project_url() -> str:
 def hub_org(org: str | None = None) -> str:
     """``org`` if given, else ``$DFAZOO_HUB_ORG``, else ``dfazoo``: the owner of the zoo's Hub repos."""
     return org or os.environ.get("DFAZOO_HUB_ORG") or DEFAULT_HUB_ORG
+
+
+def index_path() -> Path:
+    """The zoo index (``dfazoo/zoo/index.json``): every registered recipe, written by
+    ``dfazoo.zoo.index`` and read here without importing torch."""
+    return Path(__file__).resolve().parent / "zoo" / "index.json"
+
+
+def read_index() -> dict[str, dict]:
+    """``{model_id: recipe dict}`` of the zoo, from :func:`index_path`."""
+    return json.loads(index_path().read_text())

@@ -20,6 +20,7 @@ from dfazoo.data.root import DatasetNotFoundError
 from dfazoo.spec.registry import UnknownModelError, list_models
 from dfazoo.zoo.cards import is_stale, read_results, update_readme_table, write_card
 from dfazoo.zoo.hub import cards_dir, repo_root
+from dfazoo.zoo.index import write_index
 from dfazoo.zoo.publish import train_and_release
 
 
@@ -38,6 +39,8 @@ def update_readme() -> None:
     readme = repo_root() / "README.md"
     if readme.exists() and update_readme_table(readme):
         print(f"zoo table updated in {readme}")
+    if write_index():
+        print("zoo index updated: dfazoo/zoo/index.json")
 
 
 def main(argv: list[str] | None = None) -> int:

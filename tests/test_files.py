@@ -38,3 +38,18 @@ def test_concurrent_writers_of_one_target_do_not_collide(tmp_path):
         assert target.read_bytes() == b"inner"
     assert target.read_bytes() == b"outer"
     assert [p.name for p in tmp_path.iterdir()] == ["cache.npz"]
+
+
+def test_atomic_writes_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from dfazoo.files import atomic_file
+
+    old = os.umask(0o022)
+    try:
+        with atomic_file(tmp_path / "x.json") as f:
+            f.write(b"{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "x.json").stat().st_mode) == 0o644

@@ -15,11 +15,11 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from dfazoo.core import METHODS
-from dfazoo.project import project_url
+from dfazoo.project import project_url, results_dir
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.registry import UnknownModelError, get_recipe
 from dfazoo.stats import STD_NOTE
-from dfazoo.zoo.hub import CARD_NAME, cards_dir, zoo_root
+from dfazoo.zoo.hub import CARD_NAME, cards_dir
 
 TABLE_START, TABLE_END = "<!-- zoo-table -->", "<!-- /zoo-table -->"
 TASK_TYPES = {
@@ -47,10 +47,6 @@ CITATIONS = """\
   note      = {arXiv:2006.12878}
 }
 ```"""
-
-
-def results_dir() -> Path:
-    return zoo_root() / "eval" / "results" / "zoo"
 
 
 def read_results(model_id: str, folder: Path | None = None) -> dict[str, Any] | None:

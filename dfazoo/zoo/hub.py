@@ -23,7 +23,7 @@ from dfazoo.core.serialization import (
 from dfazoo.core.serialization import (
     load_folder as load_folder_as,
 )
-from dfazoo.project import hub_org
+from dfazoo.project import cards_dir, hub_org, repo_root, zoo_root
 from dfazoo.spec import get_architecture, get_recipe
 from dfazoo.version import __version__
 
@@ -31,6 +31,9 @@ CARD_NAME = "README.md"
 
 __all__ = [
     "CARD_NAME",
+    "cards_dir",
+    "repo_root",
+    "zoo_root",
     "CONFIG_NAME",
     "WEIGHTS_NAME",
     "HubUnavailableError",
@@ -46,21 +49,6 @@ __all__ = [
 
 class HubUnavailableError(ModelLoadError):
     """The Hub cannot be reached (offline mode, no network) and the repo is not cached."""
-
-
-def repo_root() -> Path:
-    """The source checkout holding this package (where ``model_cards/`` and ``eval/`` live)."""
-    return Path(__file__).resolve().parents[2]
-
-
-def zoo_root() -> Path:
-    """Where ``model_cards/``, ``eval/results/zoo/`` and ``runs/`` live: ``$DFAZOO_ZOO_DIR``, else
-    the source checkout."""
-    return Path(os.environ.get("DFAZOO_ZOO_DIR") or repo_root())
-
-
-def cards_dir() -> Path:
-    return zoo_root() / "model_cards"
 
 
 def save_model(model: DFAModel, folder: str | os.PathLike[str], model_id: str | None = None) -> Path:
