@@ -106,12 +106,14 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from dfazoo.spec import get_recipe
+    from dfazoo.zoo.cards import round_metric
     from dfazoo.zoo.evaluate import evaluate_model, matches_card
 
     result = evaluate_model(args.id, args.data_root, org=args.org, revision=args.revision)
     ok = matches_card(result, get_recipe(result["model"]))
     if args.json:
-        print(json.dumps(result))
+        shown = {k: result[k] for k in ("value", "card_value") if result[k] is not None}
+        print(json.dumps({**result, **{k: round_metric(result["metric"], v) for k, v in shown.items()}}))
     else:
         card = "no card" if result["card_value"] is None else f"{result['card_value']:.6g}"
         verdict = "matches the card" if ok else "DIFFERS from the card"

@@ -1,8 +1,10 @@
-"""Where the project lives: its URL, the Hub organisation of the zoo and the zoo's folders,
-importable from every layer (standard library only).
+"""Where the project lives: its URL, its source repository, the Hub organisation of the zoo
+and the zoo's folders, importable from every layer (standard library only).
 
 The URL is the ``Homepage`` of ``[project.urls]`` in ``pyproject.toml``, its one place;
-``$DFAZOO_PROJECT_URL`` overrides it. The Hub organisation is ``$DFAZOO_HUB_ORG``, else ``dfazoo``.
+``$DFAZOO_PROJECT_URL`` overrides it. The source repository (where cards link the files they
+cite, ``<repository>/blob/main/<path>``) is ``Repository`` there, overridden by
+``$DFAZOO_REPOSITORY_URL``. The Hub organisation is ``$DFAZOO_HUB_ORG``, else ``dfazoo``.
 """
 
 from __future__ import annotations
@@ -42,19 +44,38 @@ def results_dir() -> Path:
     return zoo_root() / "eval" / "results" / "zoo"
 
 
-def project_url() -> str:
-    """``$DFAZOO_PROJECT_URL``, else the ``Homepage`` of ``[project.urls]``: read from the source
-    checkout's ``pyproject.toml`` when there is one (an edit needs no reinstall; Python >= 3.11),
-    else from the installed package's metadata."""
-    if url := os.environ.get("DFAZOO_PROJECT_URL"):
+def _project_urls(label: str, env: str) -> str:
+    """``$<env>``, else the ``label`` entry of ``[project.urls]``: read from the source checkout's
+    ``pyproject.toml`` when there is one (an edit needs no reinstall; Python >= 3.11), else from
+    the installed package's metadata."""
+    if url := os.environ.get(env):
         return url
     if tomllib is not None and PYPROJECT.exists():
-        return tomllib.loads(PYPROJECT.read_text())["project"]["urls"]["Homepage"]
+        urls = tomllib.loads(PYPROJECT.read_text())["project"]["urls"]
+        if label in urls:
+            return urls[label]
     for entry in importlib.metadata.metadata("dfazoo").get_all("Project-URL") or []:
-        label, _, url = entry.partition(",")
-        if label.strip() == "Homepage":
+        name, _, url = entry.partition(",")
+        if name.strip() == label:
             return url.strip()
-    raise LookupError("dfazoo's metadata has no Homepage URL; set $DFAZOO_PROJECT_URL")
+    raise LookupError(f"dfazoo's metadata has no {label} URL; set ${env}")
+
+
+def project_url() -> str:
+    """``$DFAZOO_PROJECT_URL``, else the ``Homepage`` of ``[project.urls]``."""
+    return _project_urls("Homepage", "DFAZOO_PROJECT_URL")
+
+
+def repository_url() -> str:
+    """``$DFAZOO_REPOSITORY_URL``, else the ``Repository`` of ``[project.urls]``: the source
+    repository, whose files are at ``<url>/blob/main/<path>``."""
+    return _project_urls("Repository", "DFAZOO_REPOSITORY_URL").rstrip("/")
+
+
+def source_link(path: str) -> str:
+    """The URL of the repository file or folder ``path`` (``tree`` for a name without a suffix)."""
+    kind = "blob" if Path(path).suffix else "tree"
+    return f"{repository_url()}/{kind}/main/{path}"
 
 
 def hub_org(org: str | None = None) -> str:

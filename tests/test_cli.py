@@ -64,6 +64,9 @@ def test_info_eval_align_on_a_released_model(zoo, capsys):
     assert code == 0
     assert set(result) == {"model", "dataset", "metric", "value", "card_value"}
     assert result["value"] == pytest.approx(result["card_value"])
+    released = read_results("mlp-digits-dfa")["value"]
+    assert result["card_value"] == round(released, 2)
+    assert result["value"] == round(result["value"], 2)
 
     code, out, _ = run(capsys, "eval", "mlp-digits-dfa")
     assert code == 0 and "matches the card" in out
@@ -87,7 +90,7 @@ def test_info_eval_align_on_a_released_model(zoo, capsys):
 
 def test_eval_exits_1_when_the_card_disagrees(zoo, capsys):
     readme = zoo / "model_cards" / "mlp-digits-dfa" / "README.md"
-    value = read_results("mlp-digits-dfa")["value"]
+    value = round(read_results("mlp-digits-dfa")["value"], 2)
     readme.write_text(readme.read_text().replace(f"value: {value}", "value: 1.5", 1))
     code, out, _ = run(capsys, "eval", "mlp-digits-dfa", "--json")
     assert code == 1 and json.loads(out)["card_value"] == 1.5

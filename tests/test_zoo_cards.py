@@ -66,7 +66,7 @@ def test_card_front_matter_and_sections(zoo):
     assert recipe.data_notes in text
     assert "| this model (dfa) | 91.25 | 1 seed |" in text
     assert "| bp counterpart | not trained yet |" in text
-    assert f"| paper ({recipe.paper_ref}) | 88 |" in text
+    assert f"| paper ({recipe.paper_ref}) | 88.00 |" in text
     assert "| `body.3` | 0.420 | 0.100 |" in text
     assert "python scripts/train_zoo.py mlp-digits-dfa" in text
     assert "arXiv:1906.04554" in text and "arXiv:2006.12878" in text
@@ -125,10 +125,10 @@ def test_zoo_table_and_readme_update(zoo):
         "`mlp-digits-dfa`",
         "vision",
         "accuracy",
-        f"{dfa['value']:.4g}",
-        f"{bp['value']:.4g}",
+        f"{dfa['value']:.2f}",
+        f"{bp['value']:.2f}",
         "—",
-        "88",
+        "88.00",
     ]
     readme = zoo / "README.md"
     readme.write_text(f"intro\n{TABLE_START}\nold\n{TABLE_END}\noutro\n")

@@ -15,10 +15,10 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from dfazoo.core import METHODS
-from dfazoo.project import project_url, results_dir
+from dfazoo.project import project_url, results_dir, source_link
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.registry import UnknownModelError, get_recipe
-from dfazoo.stats import STD_NOTE
+from dfazoo.stats import STD_NOTE, format_pair, mean_std
 from dfazoo.zoo.hub import CARD_NAME, cards_dir
 
 TABLE_START, TABLE_END = "<!-- zoo-table -->", "<!-- /zoo-table -->"
@@ -84,61 +84,137 @@ def counterpart_results(recipe: Recipe, folder: Path | None = None) -> dict[str,
     return found
 
 
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
+# Metrics reported in percent, shown with 2 decimals; the others (AUC, AP, ...) with 4.
+PERCENT_METRICS: frozenset[str] = frozenset({"accuracy"})
+# A path of the repository in prose (``eval/results/vision_cnn.md``), without trailing punctuation.
+REPO_PATH = re.compile(r"(?<![\w/.`])((?:eval|dfazoo|scripts|docs|tests|model_cards)/[\w.*/-]*[\w*])")
 
 
-def _over_seeds(results: dict[str, Any]) -> str:
-    """``mean ± sample std (n seeds)`` when several seeds were trained, else ``1 seed``."""
-    seeds = results.get("seeds") or [results.get("seed")]
-    if len(seeds) < 2:
+def metric_decimals(metric: str) -> int:
+    """Display precision of ``metric``: 2 decimals for a percentage, else 4."""
+    return 2 if metric in PERCENT_METRICS else 4
+
+
+def round_metric(metric: str, value: float) -> float:
+    """``value`` at the display precision of ``metric`` (62.84, not 62.839999999999996): what the
+    card's model-index and ``dfazoo eval --json`` state."""
+    return round(float(value), metric_decimals(metric))
+
+
+def format_metric(metric: str, value: float | None) -> str:
+    return "—" if value is None else f"{value:.{metric_decimals(metric)}f}"
+
+
+def link_paths(text: str) -> str:
+    """``text`` with each repository path made a link into the source repository (a glob such as
+    ``eval/results/vision_practices*/runs`` links its folder)."""
+
+    def link(match: re.Match[str]) -> str:
+        path = match[1]
+        parts = path.split("/")
+        target = "/".join(parts[: next((i for i, p in enumerate(parts) if "*" in p), len(parts))])
+        return f"[{path}]({source_link(target)})"
+
+    return REPO_PATH.sub(link, text)
+
+
+def extra_metrics(recipe: Recipe, results: dict[str, Any]) -> list[str]:
+    """The other test metrics the task reports besides ``recipe.metric`` and the loss (GAE: ``ap``)."""
+    return sorted(k for k in results.get("test_metrics") or {} if k not in (recipe.metric, "loss"))
+
+
+def seed_values(results: dict[str, Any], metric: str) -> list[float]:
+    """``metric`` of each seed the released run was chosen among (``table_seeds``, else the
+    release's own seeds, else the released value alone)."""
+    seeds = (results.get("table_seeds") or {}).get("seeds") or results.get("per_seed") or []
+    values = [s["metrics"][metric] for s in seeds if metric in s.get("metrics", {})]
+    if values:
+        return values
+    value = results["value"] if metric == results.get("metric", metric) else None
+    return [value] if value is not None else []
+
+
+def over_seeds(results: dict[str, Any], metric: str) -> str:
+    """``mean ± sample std (n seeds)`` over :func:`seed_values`, or ``1 seed``."""
+    values = seed_values(results, metric)
+    if len(values) < 2:
         return "1 seed"
-    return f"{results['mean']:.4g} ± {results['std']:.2g} ({len(seeds)} seeds)"
+    return f"{format_pair(*mean_std(values), digits=metric_decimals(metric))} ({len(values)} seeds)"
+
+
+def released_value(results: dict[str, Any], metric: str) -> float | None:
+    """The released run's ``metric`` (the recipe's metric is ``value``)."""
+    if metric == results.get("metric", metric):
+        return results["value"]
+    return (results.get("test_metrics") or {}).get(metric)
+
+
+def chosen_by(results: dict[str, Any]) -> str:
+    """How the released run was chosen, with its table linked (``—`` when not recorded)."""
+    seeds = results.get("table_seeds") or {}
+    if "rule" not in seeds:
+        return "—"
+    table = f", from {seeds['table']}" if "table" in seeds else ""
+    return link_paths(f"{seeds['rule']}{table}")
 
 
 def _card_data(recipe: Recipe, results: dict[str, Any]) -> ModelCardData:
+    metrics = [recipe.metric, *extra_metrics(recipe, results)]
     eval_results = [
         EvalResult(
             task_type=TASK_TYPES.get(recipe.domain, recipe.domain),
             dataset_type=recipe.dataset,
             dataset_name=recipe.dataset,
             dataset_split=results.get("split", "test"),
-            metric_type=recipe.metric,
-            metric_value=results["value"],
+            metric_type=metric,
+            metric_value=round_metric(metric, released_value(results, metric)),
         )
+        for metric in metrics
     ]
     return ModelCardData(
         library_name="dfazoo",
         license="mit",
         tags=["dfazoo", "direct-feedback-alignment", recipe.domain, recipe.method, recipe.arch],
         datasets=[recipe.dataset],
-        metrics=[recipe.metric],
+        metrics=metrics,
         model_name=recipe.model_id,
         eval_results=eval_results,
     )
 
 
+def _result_cells(results: dict[str, Any], metrics: list[str]) -> str:
+    cells = [f"{format_metric(m, released_value(results, m))} | {over_seeds(results, m)}" for m in metrics]
+    return " | ".join([*cells, chosen_by(results)])
+
+
 def _results_section(recipe: Recipe, results: dict[str, Any], folder: Path | None) -> str:
-    counterparts = counterpart_results(recipe, folder)
+    metrics = [recipe.metric, *extra_metrics(recipe, results)]
     direction = "higher" if recipe.higher_is_better else "lower"
-    rows = [f"| this model ({recipe.method}) | {_fmt(results['value'])} | {_over_seeds(results)} |"]
-    for method, other in counterparts.items():
+    blank = " | ".join(["—"] * 2 * len(metrics))
+    rows = [f"| this model ({recipe.method}) | {_result_cells(results, metrics)} |"]
+    for method, other in counterpart_results(recipe, folder).items():
         if other is None:
-            rows.append(f"| {method} counterpart | not trained yet | — |")
+            rows.append(f"| {method} counterpart | not trained yet | {blank} |")
         else:
             name = f"{method} counterpart (`{other['model_id']}`)"
-            rows.append(f"| {name} | {_fmt(other['value'])} | {_over_seeds(other)} |")
-    paper = _fmt(recipe.paper_value) if recipe.paper_value is not None else "not reported"
-    rows.append(f"| paper ({recipe.paper_ref or 'no reference'}) | {paper} | — |")
+            rows.append(f"| {name} | {_result_cells(other, metrics)} |")
+    paper = (
+        format_metric(recipe.metric, recipe.paper_value) if recipe.paper_value is not None else "not reported"
+    )
+    rows.append(f"| paper ({recipe.paper_ref or 'no reference'}) | {paper} | {blank} |")
+    header = " | ".join(f"{m} (released weights) | {m} over seeds ({STD_NOTE})" for m in metrics)
+    epoch = f" (epoch {results['best_epoch']})" if results.get("best_epoch") is not None else ""
     return "\n".join(
         [
-            f"{results.get('split', 'test').capitalize()}-split **{recipe.metric}** ({direction} is better), "
-            "measured at the checkpoint with the "
-            f"best validation {recipe.metric} (epoch {results.get('best_epoch', '?')}). "
+            f"{results.get('split', 'test').capitalize()}-split **{recipe.metric}** ({direction} is better) "
+            f"of the released weights, the checkpoint with the best validation {recipe.metric}{epoch}. "
+            "Next to each released value: the mean over its table row's seeds (the released recipe at "
+            "every seed the table ran), and the rule that chose the released run. Released runs are "
+            "chosen by different rules, so compare methods by their means. "
             "Paper numbers come from full-scale GPU runs; ours from a CPU-sized budget.",
             "",
-            f"| model | {recipe.metric} (released weights) | over seeds ({STD_NOTE}) |",
-            "|---|---|---|",
+            f"| model | {header} | released run |",
+            "|---|" + "---|" * (2 * len(metrics) + 1),
             *rows,
         ]
     )
@@ -229,10 +305,13 @@ def render_card(recipe: Recipe, results: dict[str, Any], results_folder: Path | 
     feedback_init = config.get("feedback_init", recipe.arch_config.get("feedback_init", "principled"))
     command = results.get("command", f"python scripts/train_zoo.py {recipe.model_id}")
     placement = recipe.placement or "all hidden layers (macro)"
+    batches = "full batch" if recipe.batch_size is None else f"batch size {recipe.batch_size}"
+    clip = "no gradient clipping" if recipe.grad_clip is None else f"gradient clip {recipe.grad_clip}"
+    scheduler = f"`{json.dumps(recipe.scheduler, sort_keys=True)}`" if recipe.scheduler else "none"
     body = f"""
 # {recipe.model_id}
 
-{recipe.description or f"A {recipe.arch} trained on {recipe.dataset}."}
+{link_paths(recipe.description or f"A {recipe.arch} trained on {recipe.dataset}.")}
 Part of [dfazoo]({project_url()}), the model zoo for networks trained with
 Direct Feedback Alignment (DFA).
 
@@ -242,15 +321,15 @@ Direct Feedback Alignment (DFA).
 - feedback placement: {placement}
 - feedback matrix: one shared matrix, init `{feedback_init}`, seed {recipe.seed}, error reduction
   `{config.get("error_reduction", recipe.arch_config.get("error_reduction", "mean"))}`
-- optimizer: `{json.dumps(recipe.optimizer, sort_keys=True)}`, scheduler: `{json.dumps(recipe.scheduler, sort_keys=True)}`,
-  {recipe.epochs} epochs, batch size {recipe.batch_size}, gradient clip {recipe.grad_clip}
+- optimizer: `{json.dumps(recipe.optimizer, sort_keys=True)}`, scheduler: {scheduler},
+  {recipe.epochs} epochs, {batches}, {clip}
 - architecture: `{recipe.arch}` with `{json.dumps(recipe.arch_config, sort_keys=True)}`
 - wall time: {results.get("wall_time", 0):.0f} s on CPU (all seeds)
 
 ## Data
 
 Dataset **{recipe.dataset}**, task `{recipe.task}` with `{json.dumps(recipe.task_config)}`.
-{recipe.data_notes or "No provenance caveats recorded."}
+{link_paths(recipe.data_notes or "No provenance caveats recorded.")}
 
 ## Results
 
@@ -277,7 +356,7 @@ dfazoo eval {recipe.model_id}
 
 Trained at CPU scale, with a budget far smaller than the papers'; numbers are not directly
 comparable to the paper's. {LIMITATIONS.get(recipe.method, "")}
-{recipe.notes}
+{link_paths(recipe.notes or "")}
 
 ## Citation
 
@@ -367,14 +446,31 @@ def zoo_table(folder: Path | None = None, results_folder: Path | None = None) ->
         except UnknownModelError:
             continue
         others = {**counterpart_results(recipe, results_folder), recipe.method: results}
-        cells = [_fmt(others[m]["value"]) if others[m] else "—" for m in ("bp", "shallow")]
-        value = _fmt(results["value"])
+        cells = [_table_cell(others[m], recipe.metric) for m in (recipe.method, "bp", "shallow")]
         rows.append(
-            f"| `{card.name}` | {recipe.domain} | {recipe.metric} | {value} "
-            f"| {' | '.join(cells)} | {_fmt(recipe.paper_value)} |"
+            f"| `{card.name}` | {recipe.domain} | {recipe.metric} | {' | '.join(cells)} "
+            f"| {format_metric(recipe.metric, recipe.paper_value)} |"
         )
     header = "| model | domain | metric | value | BP | shallow | paper |\n|---|---|---|---|---|---|---|"
-    return "\n".join([header, *(rows or ["| (no trained model yet) | | | | | | |"])])
+    return "\n".join([ZOO_TABLE_LEGEND, "", header, *(rows or ["| (no trained model yet) | | | | | | |"])])
+
+
+ZOO_TABLE_LEGEND = (
+    f"Each cell: the released run's value, then ({STD_NOTE}) over the seeds of its table "
+    "row (the released recipe at every seed the table ran). Released runs are chosen by different rules (each card states its rule): compare "
+    "methods by the means."
+)
+
+
+def _table_cell(results: dict[str, Any] | None, metric: str) -> str:
+    """``released (mean ± std)`` for the zoo table; the released value alone for one seed."""
+    if results is None:
+        return "—"
+    released = format_metric(metric, results["value"])
+    values = seed_values(results, metric)
+    if len(values) < 2:
+        return released
+    return f"{released} ({format_pair(*mean_std(values), digits=metric_decimals(metric))})"
 
 
 def update_readme_table(readme: Path, folder: Path | None = None, results_folder: Path | None = None) -> bool:

@@ -29,6 +29,7 @@ from dfazoo.train.runner import RunRecord, default_root, run, run_folder
 from dfazoo.zoo.cards import counterpart_ids, render_card, results_dir, write_card
 from dfazoo.zoo.finetune import head_module
 from dfazoo.zoo.hub import CARD_NAME, WEIGHTS_NAME, cards_dir, save_model
+from dfazoo.zoo.seeds import table_seeds
 
 
 def train_command(model_id: str, seeds: int = 1) -> str:
@@ -115,7 +116,9 @@ def _seed_entry(record: RunRecord) -> dict[str, Any]:
 
 def release_results(recipe: Recipe, records: list[RunRecord], model: DFAModel, seeds: int) -> dict[str, Any]:
     """The results file of a release: ``value`` (the released first seed's metric), ``mean``/``std``
-    over seeds, per-seed details, alignment, wall time, command, config."""
+    over the seeds trained, per-seed details, ``table_seeds`` (the seeds of the table row the released
+    run was chosen from, and the rule: :func:`dfazoo.zoo.seeds.table_seeds`), alignment, wall time,
+    command, config."""
     per_seed = [_seed_entry(r) for r in records]
     first = per_seed[0]
     mean, std = mean_std(s["value"] for s in per_seed)
@@ -138,6 +141,7 @@ def release_results(recipe: Recipe, records: list[RunRecord], model: DFAModel, s
         "alignment": first["alignment"],
         "wall_time": sum(s["wall_time"] for s in per_seed),
         "per_seed": per_seed,
+        "table_seeds": table_seeds(recipe, per_seed),
         "command": train_command(recipe.model_id, seeds),
         "config": model_config(model, recipe.model_id),
         "error_size": model.feedback.error_size,
