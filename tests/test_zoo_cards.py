@@ -145,6 +145,7 @@ def test_card_states_the_recipe_it_was_trained_with(zoo, monkeypatch):
     reworded = dataclasses.replace(recipe, description="reworded", notes="reworded")
     monkeypatch.setitem(registry._RECIPES, recipe.model_id, reworded)
     assert not is_stale("mlp-digits-dfa")
+    assert "reworded" in write_card("mlp-digits-dfa").read_text()  # prose follows the registry
     monkeypatch.setitem(registry._RECIPES, recipe.model_id, dataclasses.replace(recipe, epochs=7))
     assert is_stale("mlp-digits-dfa")
     text = write_card("mlp-digits-dfa").read_text()

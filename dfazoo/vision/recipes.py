@@ -254,12 +254,8 @@ def _released(model_id: str) -> Recipe:
     release = RELEASES[model_id]
     build = mlp_cifar_recipe if model_id.startswith("mlp") else cnn_cifar_recipe
     recipe = build(method=model_id.rsplit("-", 1)[1], seed=release.seed, **release.row)
-    if release.rule.startswith("seed 0"):
-        return recipe
     return dataclasses.replace(
-        recipe,
-        notes=f"{recipe.notes} Released seed: of this row's seeds in {release.table}, the one with the "
-        "best validation accuracy (the table gives the mean over seeds).",
+        recipe, notes=f"{recipe.notes} Released run: {release.rule}, from {release.table}."
     )
 
 

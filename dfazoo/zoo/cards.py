@@ -7,6 +7,7 @@ nothing here is typed by hand. The card's YAML front matter (``model-index``) is
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -187,6 +188,17 @@ def _result_cells(results: dict[str, Any], metrics: list[str]) -> str:
     return " | ".join([*cells, chosen_by(results)])
 
 
+def _registered(model_ids: list[str]) -> bool:
+    """Whether any of ``model_ids`` is a zoo recipe."""
+    for model_id in model_ids:
+        try:
+            get_recipe(model_id)
+        except UnknownModelError:
+            continue
+        return True
+    return False
+
+
 def _results_section(recipe: Recipe, results: dict[str, Any], folder: Path | None) -> str:
     metrics = [recipe.metric, *extra_metrics(recipe, results)]
     direction = "higher" if recipe.higher_is_better else "lower"
@@ -194,7 +206,8 @@ def _results_section(recipe: Recipe, results: dict[str, Any], folder: Path | Non
     rows = [f"| this model ({recipe.method}) | {_result_cells(results, metrics)} |"]
     for method, other in counterpart_results(recipe, folder).items():
         if other is None:
-            rows.append(f"| {method} counterpart | not trained yet | {blank} |")
+            state = "not trained yet" if _registered(counterpart_ids(recipe, method)) else "not in the zoo"
+            rows.append(f"| {method} counterpart | {state} | {blank} |")
         else:
             name = f"{method} counterpart (`{other['model_id']}`)"
             rows.append(f"| {name} | {_result_cells(other, metrics)} |")
@@ -388,13 +401,21 @@ def _method_text(method: str) -> str:
     }.get(method, method)
 
 
-def released_recipe(model_id: str, results: dict[str, Any]) -> Recipe:
-    """The recipe the results were measured with (stored in them), else the registered one."""
-    return Recipe(**results["recipe"]) if "recipe" in results else get_recipe(model_id)
-
-
 # Recipe fields that describe a model without changing how it trains.
 PROSE_FIELDS: frozenset[str] = frozenset({"description", "notes", "data_notes"})
+
+
+def released_recipe(model_id: str, results: dict[str, Any]) -> Recipe:
+    """The recipe the results were measured with (stored in them), with the registered recipe's
+    prose (:data:`PROSE_FIELDS`), so a card's wording can be corrected without a re-release."""
+    if "recipe" not in results:
+        return get_recipe(model_id)
+    stored = Recipe(**results["recipe"])
+    try:
+        current = get_recipe(model_id)
+    except UnknownModelError:
+        return stored
+    return dataclasses.replace(stored, **{f: getattr(current, f) for f in PROSE_FIELDS})
 
 
 def is_stale(model_id: str, results_folder: Path | None = None) -> bool:
