@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from dfazoo import cli
 from dfazoo.zoo.cards import read_results
@@ -131,3 +132,73 @@ def test_errors_are_one_line_with_exit_2(argv, message, tmp_path, capsys):
     code, _, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
     assert code == 2
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_train_run_folder_reproduces_the_card_and_is_never_overwritten(zoo, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    code, out, err = run(capsys, "train", "mlp-digits-dfa", "--run-dir", str(run_dir))
+    assert code == 0 and (run_dir / "config.json").is_file() and (run_dir / "model.safetensors").is_file()
+    assert len(err.splitlines()) == 2  # one progress line per epoch off a terminal
+    code, out, _ = run(capsys, "eval", str(run_dir), "--json")
+    result = json.loads(out)
+    assert code == 0 and result["value"] == result["card_value"] == read_results("mlp-digits-dfa")["value"]
+
+    last = (run_dir / "last.pt").read_bytes()
+    for argv, message in [
+        ([], "already holds a run of mlp-digits-dfa (last.pt, best.pt, model.safetensors); pass --resume"),
+        (["--method", "bp"], "holds a run of a different recipe (mlp-digits-dfa, key"),
+    ]:
+        code, _, err = run(capsys, "train", "mlp-digits-dfa", "--run-dir", str(run_dir), *argv)
+        assert code == 2 and err.count("\n") == 1 and message in err and "--overwrite" in err
+    assert (run_dir / "last.pt").read_bytes() == last
+
+    # --overwrite: a 1-epoch run of the recipe (not a registered one) evaluates with its recipe.json
+    code, _, _ = run(
+        capsys, "train", "mlp-digits-dfa", "--run-dir", str(run_dir), "--epochs", "1", "--overwrite"
+    )
+    assert code == 0 and json.loads((run_dir / "recipe.json").read_text())["epochs"] == 1
+    code, out, _ = run(capsys, "eval", str(run_dir))
+    assert code == 0 and "no released card of this recipe" in out
+
+
+def test_train_resume_without_a_checkpoint_is_an_error(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "mlp-digits-dfa", "--resume", "--run-dir", str(tmp_path / "new"))
+    assert code == 2 and "last.pt does not exist; drop --resume" in err and err.count("\n") == 1
+
+
+def test_train_init_from_a_pretrained_model(zoo, tmp_path, capsys):
+    from dfazoo.spec.registry import get_recipe
+    from dfazoo.zoo.hub import cards_dir, from_pretrained
+
+    released = from_pretrained("mlp-digits-dfa")
+    model = cli._init_model(get_recipe("mlp-digits-bp"), str(cards_dir() / "mlp-digits-dfa"))
+    assert model.method == "bp" and model.training
+    assert all(torch.equal(released.state_dict()[k], v) for k, v in model.state_dict().items())
+
+    run_dir = tmp_path / "finetuned"
+    argv = [
+        "train",
+        "mlp-digits-bp",
+        "--init-from",
+        "mlp-digits-dfa",
+        "--epochs",
+        "1",
+        "--run-dir",
+        str(run_dir),
+    ]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and json.loads(out)["best_epoch"] == 1
+    fresh = run(capsys, "train", "mlp-digits-bp", "--epochs", "1", "--run-dir", str(tmp_path / "fresh"))
+    assert fresh[0] == 0
+
+    def first_loss(folder):
+        return json.loads((folder / "metrics.jsonl").read_text().splitlines()[0])["loss"]
+
+    assert first_loss(run_dir) < first_loss(tmp_path / "fresh")  # started from the trained weights
+
+    code, _, err = run(capsys, "train", "mlp3x800-mnist-dfa", "--init-from", "mlp-digits-dfa")
+    assert code == 2 and err.count("\n") == 1
+    assert (
+        "--init-from mlp-digits-dfa: its architecture (mlp) does not match the recipe mlp3x800-mnist-dfa"
+        in err
+    )

@@ -4,6 +4,7 @@ import dataclasses
 import json
 
 import pytest
+from test_train_trainer import WeightNormTask, tiny_recipe
 
 from dfazoo.train import Trainer, TrainingDivergedError
 from dfazoo.train.runner import RunMismatchError, cached, run, run_folder
@@ -39,6 +40,19 @@ def test_chunked_run_resumes_to_the_straight_result_and_records_copy(recipe, tmp
     # The committed copy answers without the run folder (checkpoints are not committed).
     again = cached(recipe, tmp_path / "elsewhere", tmp_path / "records")
     assert again.test_metrics == straight.test_metrics
+
+
+def test_chunked_run_restores_the_best_weights_of_the_first_chunk(tmp_path):
+    """Fails if resume does not restore the first chunk's best weights, metric and epoch."""
+    recipe = tiny_recipe(epochs=6, task=WeightNormTask.name, metric="neg_norm")
+    straight = run(recipe, root=tmp_path / "a")
+    assert straight.best_epoch <= 3  # the best lies in the first chunk
+    assert not run(recipe, root=tmp_path / "b", max_epochs=3).finished
+    resumed = run(recipe, root=tmp_path / "b")
+    assert resumed.best_epoch == straight.best_epoch and resumed.test_metrics == straight.test_metrics
+    assert resumed.val_metrics == straight.val_metrics
+    best = [root / recipe.run_key() / "best.pt" for root in (tmp_path / "a", tmp_path / "b")]
+    assert best[0].read_bytes() == best[1].read_bytes()
 
 
 def test_constant_schedule_run_extends_a_shorter_finished_run(recipe, tmp_path):

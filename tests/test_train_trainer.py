@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from dfazoo.spec import Recipe, Task, register_task
-from dfazoo.train import Trainer, TrainingDivergedError
+from dfazoo.train import MAX_LOSS, RunDirError, Trainer, TrainingDivergedError
 from dfazoo.train import checkpoint as checkpoint_module
 from dfazoo.train.checkpoint import atomic_save, load_checkpoint
 from dfazoo.train.optim import build_optimizer, build_scheduler
@@ -32,6 +32,7 @@ class SyntheticTask(Task):
         y = (x @ torch.randn(8, 3, generator=gen)).argmax(1)
         self.data = {"train": (x[:64], y[:64]), "val": (x[64:96], y[64:96]), "test": (x[96:], y[96:])}
         self.poison_from_epoch: int | None = None
+        self.poison = math.nan  # the loss from that epoch on
 
     def train_batches(self, epoch, generator):
         x, y = self.data["train"]
@@ -43,7 +44,7 @@ class SyntheticTask(Task):
         x, y = batch
         loss = F.cross_entropy(model(x), y)
         if self.poison_from_epoch is not None and self._epoch_of(model) >= self.poison_from_epoch:
-            return loss * math.nan
+            return loss * 0 + self.poison
         return loss
 
     def _epoch_of(self, model) -> int:
@@ -136,21 +137,57 @@ def test_resume_continues_bit_exactly(tmp_path):
     assert losses("straight") == losses("chunked")
 
 
-def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+@pytest.mark.parametrize("poison", [math.nan, math.inf, 1e16, 1e30])
+def test_nan_or_exploding_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, poison):
     trainer = Trainer(tiny_recipe(), tmp_path, progress=False)
     trainer.task.poison_from_epoch = 2
-    with pytest.raises(TrainingDivergedError, match=r"epoch 2, step 5 .*Lower the recipe's optimizer lr"):
+    message = r"diverged at epoch 2; last good checkpoint kept; lower the learning rate \(training loss"
+    with pytest.raises(TrainingDivergedError, match=message):
         trainer.fit()
     assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 1
+    assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 1
+
+
+def test_a_large_finite_loss_below_the_bound_trains_on(tmp_path):
+    trainer = Trainer(tiny_recipe(epochs=2), tmp_path, progress=False, max_loss=1e31)
+    trainer.task.poison_from_epoch, trainer.task.poison = 2, 1e30
+    assert trainer.fit().best_epoch is not None and MAX_LOSS == 1e10
 
 
 def test_huge_learning_rate_diverges(tmp_path):
     arch = {"in_features": 8, "hidden": [16, 16], "out_features": 3, "activation": "relu"}
     recipe = tiny_recipe(optimizer={"name": "sgd", "lr": 1e30}, arch_config=arch, method="bp")
     with pytest.raises(
-        TrainingDivergedError, match=r"epoch 1, .*lr 1e\+30\)\. No checkpoint was written yet"
+        TrainingDivergedError, match=r"diverged at epoch 1; no checkpoint was written yet; .*lr 1e\+30"
     ):
         Trainer(recipe, tmp_path, progress=False).fit()
+
+
+class NaNMetricTask(SyntheticTask):
+    """Reports a NaN (and an infinite) metric beside the accuracy."""
+
+    name = "test-train-synthetic-nan-metric"
+
+    def evaluate(self, model, split):
+        return {**super().evaluate(model, split), "loss": math.nan, "ratio": -math.inf}
+
+
+register_task(NaNMetricTask)
+
+
+def _strict(text: str):
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_metrics_jsonl_and_result_are_strict_json_with_null_for_nan(tmp_path):
+    Trainer(tiny_recipe(epochs=2, task=NaNMetricTask.name), tmp_path, progress=False).fit()
+    records = [_strict(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["val"]["loss"] for r in records] == [None, None]
+    assert [r["val"]["ratio"] for r in records] == [None, None]
+    assert _strict((tmp_path / "result.json").read_text())["test_metrics"]["loss"] is None
 
 
 def test_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
@@ -199,8 +236,32 @@ def test_missing_selection_metric_is_named(tmp_path):
 
 def test_resume_refuses_another_models_checkpoint(tmp_path):
     Trainer(tiny_recipe(epochs=1), tmp_path, progress=False).fit()
-    with pytest.raises(ValueError, match="belongs to 'mlp-synthetic-dfa'"):
-        Trainer(tiny_recipe(model_id="mlp-synthetic-bp"), tmp_path, progress=False, resume=True).fit()
+    with pytest.raises(RunDirError, match="belongs to 'mlp-synthetic-dfa'"):
+        Trainer(tiny_recipe(epochs=1, model_id="x-bp"), tmp_path, progress=False, resume=True).fit()
+    with pytest.raises(RunDirError, match="cannot resume: .* a different recipe"):
+        Trainer(tiny_recipe(epochs=1, seed=8), tmp_path, progress=False, resume=True).fit()
+
+
+def test_resume_without_a_checkpoint_is_an_error(tmp_path):
+    with pytest.raises(RunDirError, match="cannot resume: .*last.pt does not exist; drop --resume"):
+        Trainer(tiny_recipe(), tmp_path, progress=False, resume=True).fit()
+    assert not (tmp_path / "metrics.jsonl").exists()
+
+
+def test_a_fresh_run_never_overwrites_a_run_folder(tmp_path):
+    Trainer(tiny_recipe(epochs=1), tmp_path, progress=False).fit()
+    before = (tmp_path / "last.pt").read_bytes(), (tmp_path / "metrics.jsonl").read_text()
+    with pytest.raises(
+        RunDirError, match="already holds a run of mlp-synthetic-dfa .*pass --resume .* --overwrite"
+    ):
+        Trainer(tiny_recipe(epochs=1), tmp_path, progress=False).fit()
+    with pytest.raises(RunDirError, match="holds a run of a different recipe \\(mlp-synthetic-dfa, key"):
+        Trainer(tiny_recipe(epochs=1, optimizer={"name": "adam", "lr": 1e-3}), tmp_path, progress=False).fit()
+    assert ((tmp_path / "last.pt").read_bytes(), (tmp_path / "metrics.jsonl").read_text()) == before
+    other = tiny_recipe(epochs=1, seed=8)
+    Trainer(other, tmp_path, progress=False, overwrite=True).fit()
+    assert json.loads((tmp_path / "recipe.json").read_text())["seed"] == 8
+    assert (tmp_path / "last.pt").read_bytes() != before[0]
 
 
 def test_optimizer_param_groups_and_schedulers():
@@ -269,3 +330,55 @@ def test_task_without_val_split_selects_on_train(tmp_path):
 def test_a_failing_declared_split_is_not_swallowed(tmp_path):
     with pytest.raises(KeyError, match="val"):
         Trainer(tiny_recipe(epochs=1, task=BrokenValTask.name), tmp_path, progress=False).fit()
+
+
+class WeightNormTask(SyntheticTask):
+    """Selects on the smallest weight norm, which training only grows: the best epoch is the first."""
+
+    name = "test-train-synthetic-weight-norm"
+
+    def evaluate(self, model, split):
+        norm = sum(p.detach().norm().item() for p in model.parameters())
+        return {**super().evaluate(model, split), "neg_norm": -norm}
+
+
+register_task(WeightNormTask)
+
+
+def test_chunked_run_restores_the_best_record_of_the_straight_run(tmp_path):
+    """Fails if resume drops the best weights, metric or epoch of the first chunk."""
+    recipe = tiny_recipe(epochs=6, task=WeightNormTask.name, metric="neg_norm")
+    straight_trainer = Trainer(recipe, tmp_path / "straight", progress=False)
+    straight = straight_trainer.fit()
+    assert straight.best_epoch <= 3  # the best lies in the first chunk, so only resume can restore it
+    Trainer(recipe, tmp_path / "chunked", progress=False, max_epochs=3).fit()
+    chunked_trainer = Trainer(recipe, tmp_path / "chunked", progress=False, resume=True)
+    chunked = chunked_trainer.fit()
+    assert (chunked.best_epoch, chunked.best_metric) == (straight.best_epoch, straight.best_metric)
+    assert chunked.test_metrics == straight.test_metrics and chunked.val_metrics == straight.val_metrics
+    for name in ("best.pt", "model.safetensors"):
+        assert (tmp_path / "chunked" / name).read_bytes() == (tmp_path / "straight" / name).read_bytes()
+    best = straight_trainer.model.state_dict()
+    assert all(torch.equal(best[k], v) for k, v in chunked_trainer.model.state_dict().items())
+
+
+def test_run_folder_is_a_model_folder_of_the_best_weights(tmp_path):
+    import dfazoo
+
+    recipe = tiny_recipe(epochs=3, task=WeightNormTask.name, metric="neg_norm")
+    trainer = Trainer(recipe, tmp_path, progress=False)
+    result = trainer.fit()
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["model_id"] == recipe.model_id and result.best_epoch == 1
+    loaded = dfazoo.from_pretrained(tmp_path)
+    best = load_checkpoint(tmp_path / "best.pt")
+    last = load_checkpoint(tmp_path / "last.pt")["model"]
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in best.items())
+    assert not all(torch.equal(last[k], v) for k, v in best.items())  # the best, not the last epoch
+
+
+def test_progress_off_a_terminal_is_one_line_per_epoch(tmp_path, capsys):
+    Trainer(tiny_recipe(epochs=3), tmp_path, progress=True).fit()  # pytest's stderr is no TTY
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and "\r" not in capsys.readouterr().err
+    assert lines[2].startswith("mlp-synthetic-dfa epoch 3/3: loss ") and "val accuracy" in lines[2]

@@ -130,8 +130,15 @@ def run(
         _extend(shorter, folder, recipe)
     if threads:
         torch.set_num_threads(threads)
+    resume = (folder / "last.pt").exists()  # the folder is this recipe's: anything else is stale
     trainer = Trainer(
-        recipe, folder, data_root=data_root, progress=progress, resume=True, max_epochs=max_epochs
+        recipe,
+        folder,
+        data_root=data_root,
+        progress=progress,
+        resume=resume,
+        overwrite=not resume,
+        max_epochs=max_epochs,
     )
     record = RunRecord(recipe.run_key(), recipe, finished=True, epochs_done=0, folder=folder)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,17 +15,24 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from dfazoo.core import measure_alignment
+from dfazoo.core import DFAModel, measure_alignment
 from dfazoo.spec import Recipe, Task, build_model, make_task
 from dfazoo.train.checkpoint import atomic_save, load_checkpoint, restore_rng_states, rng_states
 from dfazoo.train.distributed import barrier, init_distributed, shard_batch, wrap_model
 from dfazoo.train.optim import build_optimizer, build_scheduler
 
 CHECKPOINT_VERSION = 1
+MAX_LOSS = 1e10
+"""A training loss above this (or NaN/inf) counts as diverged: no task's loss gets near it."""
+WORK_FILES = ("last.pt", "best.pt", "model.safetensors")
 
 
 class TrainingDivergedError(RuntimeError):
-    """The training loss became NaN or infinite; the last good checkpoint is left untouched."""
+    """The training loss became NaN, infinite or above ``max_loss``; the last good checkpoint is kept."""
+
+
+class RunDirError(ValueError):
+    """A run folder holds work that the requested run would overwrite, or lacks the checkpoint to resume."""
 
 
 @dataclass
@@ -62,17 +70,46 @@ def move_to(batch: Any, device: torch.device) -> Any:
     return batch
 
 
+def _json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by None, so that it is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def strict_json(value: Any, **kwargs: Any) -> str:
+    """JSON text of ``value`` with NaN/inf written as null (never the non-standard ``NaN``)."""
+    return json.dumps(_json_safe(value), allow_nan=False, **kwargs)
+
+
 class Trainer:
-    """Train ``recipe`` into ``run_dir``: metrics.jsonl, last.pt (resumable), best.pt, result.json.
+    """Train ``recipe`` into ``run_dir``: metrics.jsonl, last.pt (resumable), best.pt, result.json,
+    and ``config.json`` + ``model.safetensors`` of the best weights (a model folder, loadable with
+    ``from_pretrained`` and ``dfazoo eval``), rewritten at each new best.
+
+    A run never silently destroys work: a ``run_dir`` that already holds a checkpoint is refused
+    unless ``resume`` (same recipe only) or ``overwrite``; ``resume`` without a checkpoint is an
+    error. The run stops with :class:`TrainingDivergedError` when the training loss becomes NaN,
+    infinite or larger than ``max_loss`` (default :data:`MAX_LOSS` = 1e10), keeping the last
+    good checkpoint. ``metrics.jsonl`` is strict JSON (NaN/inf written as null).
+
+    Progress: a tqdm bar when stderr is a terminal, else one plain line per epoch.
 
     Args:
         model: built from the recipe (after seeding with ``recipe.seed``) when None.
         task: ``make_task(recipe, data_root)`` when None. The best epoch is chosen on the task's
             ``selection_split``; without a ``"test"`` split no test metrics are reported.
         align_every: measure DFA alignment every that many epochs (logged beside the loss).
-        resume: continue from ``run_dir/last.pt`` if it exists (bit-exact continuation).
+        resume: continue from ``run_dir/last.pt`` (bit-exact continuation, best weights and best
+            epoch included); the checkpoint must exist and belong to the same recipe.
+        overwrite: start afresh even if ``run_dir`` holds another run's checkpoint (deleted).
         max_epochs: stop after that many epochs in total (the schedule still spans
             ``recipe.epochs``), so a long run can be trained in chunks with ``resume=True``.
+        max_loss: the divergence bound on the (finite) training loss.
     """
 
     def __init__(
@@ -86,10 +123,15 @@ class Trainer:
         align_every: int | None = None,
         resume: bool = False,
         max_epochs: int | None = None,
+        overwrite: bool = False,
+        max_loss: float = MAX_LOSS,
     ) -> None:
+        if resume and overwrite:
+            raise ValueError("resume and overwrite exclude each other")
         self.recipe = recipe
         self.run_dir = Path(run_dir)
         self.progress, self.align_every, self.resume = progress, align_every, resume
+        self.overwrite, self.max_loss = overwrite, max_loss
         self.epochs = recipe.epochs if max_epochs is None else min(recipe.epochs, max_epochs)
         self.dist = init_distributed()
         seed_everything(recipe.seed)
@@ -137,7 +179,7 @@ class Trainer:
             initial=self.epoch,
             total=self.epochs,
             desc=self.recipe.model_id,
-            disable=not (self.progress and self.dist.is_main),
+            disable=not self._bars,
         )
         for epoch in bar:
             loss = self._train_epoch(net, epoch)
@@ -162,8 +204,20 @@ class Trainer:
             self._log(record)
             best = self.best_metric if self.best_metric is not None else math.nan
             bar.set_postfix({"loss": f"{loss:.4g}", self.recipe.metric: f"{best:.4g}"})
+            if self.progress and self.dist.is_main and not self._bars:
+                print(
+                    f"{self.recipe.model_id} epoch {self.epoch}/{self.epochs}: loss {loss:.4g}, "
+                    f"best {self.eval_split} {self.recipe.metric} {best:.4g}, {self.elapsed:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
         bar.close()
         return self._finish(time.perf_counter() - started)
+
+    @property
+    def _bars(self) -> bool:
+        """tqdm bars only on an interactive stderr; a log file gets one line per epoch instead."""
+        return self.progress and self.dist.is_main and sys.stderr.isatty()
 
     @property
     def _plateau(self) -> bool:
@@ -176,19 +230,56 @@ class Trainer:
             return None
 
     def _start(self) -> None:
-        if self.resume and self.checkpoint_path.exists():
+        if self.resume:
+            self._check_resumable()
             self._load_checkpoint()
             if self.dist.is_main and self.metrics_path.exists():
                 lines = self.metrics_path.read_text().splitlines()
                 kept = [ln for ln in lines if json.loads(ln).get("epoch", math.inf) <= self.epoch]
                 self.metrics_path.write_text("".join(ln + "\n" for ln in kept))
-        elif self.dist.is_main:
+            barrier(self.dist)
+            return
+        self._check_fresh()  # on every rank, so that none waits at the barrier for a refused run
+        if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            for stale in ("best.pt", "result.json"):
+            for stale in ("best.pt", "result.json", "last.pt", "model.safetensors", "config.json"):
                 (self.run_dir / stale).unlink(missing_ok=True)
             self.metrics_path.write_text("")
             (self.run_dir / "recipe.json").write_text(json.dumps(self.recipe.to_dict(), indent=2) + "\n")
         barrier(self.dist)
+
+    def _stored_recipe(self) -> Recipe | None:
+        path = self.run_dir / "recipe.json"
+        return Recipe(**json.loads(path.read_text())) if path.exists() else None
+
+    def _check_resumable(self) -> None:
+        if not self.checkpoint_path.exists():
+            raise RunDirError(
+                f"cannot resume: {self.checkpoint_path} does not exist; drop --resume to start a fresh run"
+            )
+        stored = self._stored_recipe()
+        if stored is not None and stored.run_key() != self.recipe.run_key():
+            raise RunDirError(
+                f"cannot resume: {self.run_dir} holds a run of a different recipe ({stored.model_id}, key "
+                f"{stored.run_key()}) than {self.recipe.model_id} (key {self.recipe.run_key()}); use "
+                "another run folder, or --overwrite to discard it"
+            )
+
+    def _check_fresh(self) -> None:
+        work = [name for name in WORK_FILES if (self.run_dir / name).exists()]
+        if not work or self.overwrite:
+            return
+        stored = self._stored_recipe()
+        if stored is not None and stored.run_key() == self.recipe.run_key():
+            raise RunDirError(
+                f"{self.run_dir} already holds a run of {self.recipe.model_id} ({', '.join(work)}); pass "
+                "--resume to continue it or --overwrite to start over"
+            )
+        which = f"{stored.model_id}, key {stored.run_key()}" if stored else "an unknown recipe"
+        raise RunDirError(
+            f"{self.run_dir} holds a run of a different recipe ({which}) than {self.recipe.model_id} "
+            f"(key {self.recipe.run_key()}); use another run folder, or --overwrite to discard it"
+        )
 
     def _train_epoch(self, net: torch.nn.Module, epoch: int) -> float:
         net.train()
@@ -198,7 +289,7 @@ class Trainer:
             total=len(batches) if hasattr(batches, "__len__") else None,  # type: ignore[arg-type]
             desc=f"epoch {epoch + 1}/{self.epochs}",
             leave=False,
-            disable=not (self.progress and self.dist.is_main),
+            disable=not self._bars,
         )
         total, count = 0.0, 0
         for batch in bar:
@@ -206,17 +297,14 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss = self.task.loss(net, batch)
             value = self._global_value(loss)
-            if not math.isfinite(value):
+            if not math.isfinite(value) or abs(value) > self.max_loss:
                 bar.close()
-                kept = (
-                    f"The last good checkpoint {self.checkpoint_path} is kept."
-                    if self.epoch
-                    else "No checkpoint was written yet."
-                )
+                kept = "last good checkpoint kept" if self.epoch else "no checkpoint was written yet"
                 raise TrainingDivergedError(
-                    f"{self.recipe.model_id}: training loss became {value} at epoch {epoch + 1}, step "
-                    f"{self.step + 1} (lr {self.optimizer.param_groups[0]['lr']:g}). {kept} Lower the "
-                    f"recipe's optimizer lr (e.g. by 10x) or set grad_clip, then train again."
+                    f"{self.recipe.model_id}: diverged at epoch {epoch + 1}; {kept}; lower the learning "
+                    f"rate (training loss {value:g} at step {self.step + 1}, lr "
+                    f"{self.optimizer.param_groups[0]['lr']:g}, divergence bound {self.max_loss:g}; "
+                    f"checkpoint {self.checkpoint_path}; grad_clip also helps)"
                 )
             loss.backward()
             if self.recipe.grad_clip:
@@ -266,6 +354,8 @@ class Trainer:
         self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         if self.dist.is_main:
             atomic_save(self.best_state, self.run_dir / "best.pt")
+            if isinstance(self.model, DFAModel):
+                self.model.save_pretrained(self.run_dir, model_id=self.recipe.model_id)
 
     def _alignment(self) -> dict[str, dict[str, float]]:
         if not hasattr(self.model, "_engine"):
@@ -306,9 +396,9 @@ class Trainer:
     def _load_checkpoint(self) -> None:
         state = load_checkpoint(self.checkpoint_path)
         if state.get("model_id") != self.recipe.model_id:
-            raise ValueError(
-                f"{self.checkpoint_path} belongs to {state.get('model_id')!r}, not {self.recipe.model_id!r}; "
-                f"use another run_dir or resume=False"
+            raise RunDirError(
+                f"cannot resume: {self.checkpoint_path} belongs to {state.get('model_id')!r}, not "
+                f"{self.recipe.model_id!r}; use another run folder, or --overwrite to discard it"
             )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -323,7 +413,7 @@ class Trainer:
     def _log(self, record: dict[str, Any]) -> None:
         if self.dist.is_main:
             with self.metrics_path.open("a") as f:
-                f.write(json.dumps(record) + "\n")
+                f.write(strict_json(record) + "\n")
 
     def _finish(self, wall_time: float) -> TrainResult:
         if self.best_state is None:  # a chunk that ended before the first evaluation
@@ -340,5 +430,5 @@ class Trainer:
             run_dir=self.run_dir,
         )
         if self.dist.is_main:
-            (self.run_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+            (self.run_dir / "result.json").write_text(strict_json(result.to_dict(), indent=2) + "\n")
         return result

@@ -358,11 +358,21 @@ Dataset **{recipe.dataset}**, task `{recipe.task}` with `{json.dumps(recipe.task
 
 ## How to reproduce
 
-Datasets that are not bundled are read from `--data-root D` (or `$DFAZOO_DATA`).
+Train the released seed into a run folder of your own, then compare it with this card; nothing
+released is overwritten. Datasets that are not bundled are read from `--data-root D` (or
+`$DFAZOO_DATA`).
+
+```bash
+dfazoo train {recipe.model_id} --run-dir runs/{recipe.model_id}
+dfazoo eval runs/{recipe.model_id}
+```
+
+From a source checkout, the script below trains the release's seeds through the runner and
+prints the measured values beside the released ones, without writing `model_cards/` (releasing is
+the explicit `--release` step):
 
 ```bash
 {command}
-dfazoo eval {recipe.model_id}
 ```
 
 ## Limitations
