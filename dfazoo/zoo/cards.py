@@ -447,7 +447,7 @@ def write_card(model_id: str, folder: Path | None = None, results_folder: Path |
     if results is None:
         where = (results_folder or results_dir()) / f"{model_id}.json"
         raise FileNotFoundError(
-            f"no measured results at {where}; run `python scripts/train_zoo.py {model_id}`"
+            f"no measured results at {where}; release it with `python scripts/train_zoo.py {model_id} --release`"
         )
     target = (folder or cards_dir() / model_id) / CARD_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
