@@ -6,6 +6,7 @@ import socket
 import pytest
 import torch
 from huggingface_hub import constants as hf_constants
+from safetensors.torch import load_file, save_file
 
 import dfazoo
 from dfazoo.spec import UnknownModelError
@@ -94,7 +95,28 @@ def test_shape_mismatch_names_the_tensor(tmp_path):
         from_pretrained(tmp_path)
 
 
-def test_missing_and_unexpected_keys_are_named(tmp_path):
+def rewrite_weights(folder, edit) -> None:
+    """Apply ``edit`` to the tensors of ``folder``'s weights file and write them back."""
+    tensors = load_file(folder / WEIGHTS_NAME)
+    edit(tensors)
+    save_file(tensors, folder / WEIGHTS_NAME)
+
+
+def test_missing_keys_alone_are_rejected_and_named(tmp_path):
+    save_model(tiny(), tmp_path)
+    rewrite_weights(tmp_path, lambda t: t.pop("head.bias"))
+    with pytest.raises(ModelLoadError, match=r"missing keys \['head\.bias'\], unexpected keys \[\]"):
+        from_pretrained(tmp_path)
+
+
+def test_unexpected_keys_alone_are_rejected_and_named(tmp_path):
+    save_model(tiny(), tmp_path)
+    rewrite_weights(tmp_path, lambda t: t.update(extra=torch.zeros(2)))
+    with pytest.raises(ModelLoadError, match=r"missing keys \[\], unexpected keys \['extra'\]"):
+        from_pretrained(tmp_path)
+
+
+def test_config_that_changes_the_layers_names_both_kinds(tmp_path):
     save_model(tiny(bottleneck_layer=1, bottleneck_keep=2), tmp_path)
     config = json.loads((tmp_path / CONFIG_NAME).read_text())
     config["bottleneck_layer"] = config["bottleneck_keep"] = None

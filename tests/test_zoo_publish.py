@@ -30,7 +30,9 @@ def test_train_and_release_writes_card_results_and_skips_released(zoo):
     assert sorted(p.name for p in card.iterdir()) == ["README.md", "config.json", "model.safetensors"]
     stored = json.loads((zoo / "eval" / "results" / "zoo" / "mlp-digits-dfa.json").read_text())
     assert stored == json.loads(json.dumps(results))
-    assert stored["value"] == stored["test_metrics"]["accuracy"] and 0 < stored["value"] <= 100
+    assert (
+        stored["value"] == stored["test_metrics"]["accuracy"] and stored["value"] > 25
+    )  # 2 epochs; chance 10%
     assert set(stored["alignment"]) == set(dfazoo.from_pretrained(card).feedback_points())
     assert stored["command"] == "python scripts/train_zoo.py mlp-digits-dfa"
     assert stored["seed"] == 0 and stored["best_epoch"] in (1, 2)
