@@ -9,9 +9,11 @@ from huggingface_hub import constants as hf_constants
 from safetensors.torch import load_file, save_file
 
 import dfazoo
+import dfazoo.data
+import dfazoo.data.vision as vision_data
 from dfazoo.spec import UnknownModelError
 from dfazoo.vision.mlp import MLP
-from dfazoo.zoo import HubUnavailableError, ModelLoadError
+from dfazoo.zoo import HubUnavailableError, ModelLoadError, evaluate, finetune
 from dfazoo.zoo.hub import CONFIG_NAME, WEIGHTS_NAME, from_pretrained, resolve_folder, save_model
 
 
@@ -155,6 +157,25 @@ def test_hub_unreachable_online(tmp_path, monkeypatch):
 def test_top_level_exports():
     assert "mlp-digits-dfa" in dfazoo.list_models(domain="vision", method="dfa")
     assert dfazoo.from_pretrained is from_pretrained and dfazoo.save_model is save_model
+    assert dfazoo.replace_head is finetune.replace_head
+    assert dfazoo.evaluate_model is evaluate.evaluate_model
+    assert all(getattr(dfazoo, name) is not None for name in dfazoo.__all__)
+
+
+def test_data_package_exports_every_loader():
+    loaders = {n for n in dfazoo.data.__all__ if n.startswith("load_")}
+    assert loaders == {
+        "load_blender",
+        "load_criteo",
+        "load_digits",
+        "load_image_dataset",
+        "load_movielens",
+        "load_planetoid",
+        "load_shakespeare",
+        "load_wikitext",
+    }
+    assert dfazoo.data.load_digits is vision_data.load_digits
+    assert all(callable(getattr(dfazoo.data, name)) for name in loaders)
 
 
 def test_revision_never_silently_ignored(tmp_path, monkeypatch):
