@@ -10,6 +10,7 @@ from dfazoo.data import DatasetNotFoundError, load_digits
 from dfazoo.spec import get_recipe, make_task
 from dfazoo.vision import preprocess, preprocessing
 from dfazoo.vision.normalization import TABLE, normalization_key
+from dfazoo.zoo.hub import cards_dir
 
 ZOO_DATASETS = {
     "digits/val_size=287": "mlp-digits-dfa",
@@ -43,3 +44,11 @@ def test_preprocess_reproduces_the_task_inputs_exactly():
         preprocess(np.zeros((2, 3, 8, 8)), "mlp-digits-dfa")
     with pytest.raises(ValueError, match="image classifiers"):
         preprocessing("gcn-cora-dfa")
+
+
+@pytest.mark.parametrize("model_id", ["mlp3x800-mnist-dfa", "cnn-cifar10-bp", "mlp-digits-shallow"])
+def test_each_vision_card_states_its_normalisation(model_id):
+    p = preprocessing(model_id)
+    card = (cards_dir() / model_id / "README.md").read_text()
+    mean = ", ".join(f"{v:.4f}" for v in p["mean"])
+    assert f"mean ({mean}) and std" in card and f'preprocess(images, "{model_id}")' in card
