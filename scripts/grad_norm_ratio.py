@@ -47,7 +47,9 @@ def main() -> None:
     for reduction in (own, "mean" if own == "sum" else "sum"):
         model._engine.error_reduction = reduction
         norms = grad_norms(model, task, args.batches)
-        print(f"{args.model_id}, error_reduction={reduction!r}, batch size {task.batch_size}, {args.batches} batches:")
+        print(
+            f"{args.model_id}, error_reduction={reduction!r}, batch size {task.batch_size}, {args.batches} batches:"
+        )
         for name, norm in norms.items():
             print(f"  {name:<20} ||grad|| {norm:10.4g}   ratio to head {norm / norms[head]:8.3g}")
 
