@@ -19,9 +19,9 @@ _EXPORTS: dict[str, str] = {
     "get_recipe": "dfazoo.spec",
     "list_models": "dfazoo.spec",
     "create_model": "dfazoo.zoo",
-    "evaluate_model": "dfazoo.zoo",
+    "evaluate_model": "dfazoo.zoo.evaluate",
     "from_pretrained": "dfazoo.zoo",
-    "replace_head": "dfazoo.zoo",
+    "replace_head": "dfazoo.zoo.finetune",
     "save_model": "dfazoo.zoo",
 }
 
@@ -43,7 +43,9 @@ __all__ = [
 if TYPE_CHECKING:
     from dfazoo.core import DFAModel, FeedbackPoint, OutputHook, measure_alignment
     from dfazoo.spec import get_recipe, list_models
-    from dfazoo.zoo import create_model, evaluate_model, from_pretrained, replace_head, save_model
+    from dfazoo.zoo import create_model, from_pretrained, save_model
+    from dfazoo.zoo.evaluate import evaluate_model
+    from dfazoo.zoo.finetune import replace_head
 
 
 def __getattr__(name: str) -> Any:
