@@ -19,7 +19,9 @@ _EXPORTS: dict[str, str] = {
     "get_recipe": "dfazoo.spec",
     "list_models": "dfazoo.spec",
     "create_model": "dfazoo.zoo",
+    "evaluate_model": "dfazoo.zoo.evaluate",
     "from_pretrained": "dfazoo.zoo",
+    "replace_head": "dfazoo.zoo.finetune",
     "save_model": "dfazoo.zoo",
 }
 
@@ -29,10 +31,12 @@ __all__ = [
     "OutputHook",
     "__version__",
     "create_model",
+    "evaluate_model",
     "from_pretrained",
     "get_recipe",
     "list_models",
     "measure_alignment",
+    "replace_head",
     "save_model",
 ]
 
@@ -40,6 +44,8 @@ if TYPE_CHECKING:
     from dfazoo.core import DFAModel, FeedbackPoint, OutputHook, measure_alignment
     from dfazoo.spec import get_recipe, list_models
     from dfazoo.zoo import create_model, from_pretrained, save_model
+    from dfazoo.zoo.evaluate import evaluate_model
+    from dfazoo.zoo.finetune import replace_head
 
 
 def __getattr__(name: str) -> Any:

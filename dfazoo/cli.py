@@ -210,12 +210,21 @@ def _cmd_align(args: argparse.Namespace) -> int:
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from dfazoo.zoo.publish import push_to_hub
+    from dfazoo.zoo.hub import CARD_NAME
+    from dfazoo.zoo.publish import publish_plan, push_to_hub
 
-    plan = push_to_hub(args.ids or None, org=args.org, dry_run=args.dry_run)
+    names = args.folders or None
+    plan = publish_plan(names, org=args.org, repo_id=args.repo_id)
+    cardless = {folder for _, folder in plan if not (folder / CARD_NAME).exists()}
+    if not args.dry_run:
+        push_to_hub(names, org=args.org, repo_id=args.repo_id, private=args.private)
     verb = "would upload" if args.dry_run else "uploaded"
     for repo_id, folder in plan:
-        print(f"{verb} {folder} -> {repo_id}")
+        note = ""
+        if folder in cardless:
+            done = "would be generated" if args.dry_run else "was generated and written there"
+            note = f" (it has no {CARD_NAME}: a card generated from the folder's files {done})"
+        print(f"{verb} {folder} -> {repo_id}{note}")
     return 0
 
 
@@ -300,10 +309,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org")
     p.set_defaults(func=_cmd_align)
 
-    p = sub.add_parser("publish", help="create/update one Hub repo per card folder")
-    p.add_argument("ids", nargs="*", help="zoo ids (default: every card folder with weights)")
-    p.add_argument("--dry-run", action="store_true", help="show what would be uploaded")
-    p.add_argument("--org", help=f"Hub organisation (default: $DFAZOO_HUB_ORG or {DEFAULT_HUB_ORG})")
+    p = sub.add_parser("publish", help="create/update a Hub repo from a model folder or zoo card folders")
+    p.add_argument(
+        "folders",
+        nargs="*",
+        metavar="FOLDER_OR_ID",
+        help="a model folder (save_pretrained or a dfazoo train run) or zoo ids (default: every card folder)",
+    )
+    p.add_argument("--repo-id", help="Hub repo owner/name for the one folder given")
+    p.add_argument(
+        "--org",
+        help=f"Hub owner: <org>/<folder name or id> (zoo ids default to $DFAZOO_HUB_ORG or {DEFAULT_HUB_ORG})",
+    )
+    p.add_argument("--private", action="store_true", help="create the Hub repo as private")
+    p.add_argument("--dry-run", action="store_true", help="show what would be uploaded; write nothing")
     p.set_defaults(func=_cmd_publish)
 
     p = sub.add_parser("plot", help="plot a training run (loss, metrics, alignment)")

@@ -48,7 +48,7 @@ def test_node_classification_trains_with_dfa_and_evaluates_deterministically(fix
     trainer = Trainer(recipe, tmp_path, data_root=fixture_root, progress=False)
     result = trainer.fit()
     assert result.test_metrics["accuracy"] > 50.0  # chance is 33%
-    assert 0.0 < result.alignment["point"]["mean"] <= 1.0
+    assert result.alignment["point"]["mean"] > 0.4  # 0.58 measured; about 0 before training
     task = trainer.task
     assert task.evaluate(trainer.model, "test") == task.evaluate(trainer.model, "test")
     with pytest.raises(ValueError, match="split"):
@@ -73,7 +73,7 @@ def test_link_prediction_with_dfa(fixture_root, tmp_path):
     again = task.train_batches(0, torch.Generator().manual_seed(3))[0][1]
     assert torch.equal(first, again)
     result = Trainer(recipe, tmp_path, data_root=fixture_root, task=task, progress=False).fit()
-    assert result.test_metrics["auc"] > 0.7 and 0.0 < result.test_metrics["ap"] <= 1.0
+    assert result.test_metrics["auc"] > 0.7 and result.test_metrics["ap"] > 0.6  # chance: 0.5
     assert set(result.alignment) == {"point"}
 
 

@@ -32,8 +32,22 @@ def test_cnn_points_on_conv_outputs_and_dfa_trains_every_layer():
 def test_cnn_alignment_reports_every_conv_point():
     torch.manual_seed(0)
     model = CNN(channels=(4, 4, 4), image_size=8, batch_norm=True, dropout=0.1).eval()
-    align = measure_alignment(model, torch.randn(6, 3, 8, 8), torch.randint(0, 10, (6,)), F.cross_entropy)
-    assert len(align) == 3 and all(-1 <= a["mean"] <= 1 for a in align.values())
+    x, y = torch.randn(6, 3, 8, 8), torch.randint(0, 10, (6,))
+    align = measure_alignment(model, x, y, F.cross_entropy)
+    assert list(align) == ["features.3", "features.9", "features.15"]
+    # The same cosines computed by hand: B_i e (the feedback slice applied to dL/dy) against the
+    # BP gradient dL/dh_i, captured with forward hooks in bp mode.
+    model.set_method("bp")
+    hidden = {}
+    for name in align:
+        model.get_submodule(name).register_forward_hook(lambda m, i, o, n=name: hidden.__setitem__(n, o))
+    out = model(x)
+    e, *bp = torch.autograd.grad(F.cross_entropy(out, y), [out, *hidden.values()])
+    for (name, h), c in zip(hidden.items(), bp):
+        dfa = (e @ model.feedback.slice_for(h[0].numel()).T).reshape(h.shape)
+        cos = F.cosine_similarity(dfa.flatten(1).double(), c.flatten(1).double(), dim=1)
+        assert align[name]["mean"] == pytest.approx(cos.mean().item(), abs=1e-9)
+        assert align[name]["std"] == pytest.approx(cos.std(unbiased=False).item(), abs=1e-9)
 
 
 def test_vgg16_has_15_points_matching_the_size_formula():

@@ -3,6 +3,7 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 from eval_scripts import EVAL, load_eval_script
 
 from dfazoo.spec import build_model, get_recipe, list_models
@@ -39,7 +40,10 @@ def test_digits_task_splits_batches_and_metrics(digits_recipe):
     torch.manual_seed(0)
     model = build_model(digits_recipe)
     first, second = task.evaluate(model, "test"), task.evaluate(model, "test")
-    assert first == second and 0 <= first["accuracy"] <= 100
+    logits, labels = task.predict(model, "test"), task.tensors["test"][1]
+    assert first == second
+    assert first["accuracy"] == pytest.approx(100 * (logits.argmax(-1) == labels).sum().item() / 360)
+    assert first["loss"] == pytest.approx(F.cross_entropy(logits, labels).item())
     inputs, targets, loss_fn = task.alignment_batch()
     assert inputs.shape[0] == 128 and loss_fn(model(inputs), targets).ndim == 0
 

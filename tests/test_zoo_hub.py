@@ -6,11 +6,14 @@ import socket
 import pytest
 import torch
 from huggingface_hub import constants as hf_constants
+from safetensors.torch import load_file, save_file
 
 import dfazoo
+import dfazoo.data
+import dfazoo.data.vision as vision_data
 from dfazoo.spec import UnknownModelError
 from dfazoo.vision.mlp import MLP
-from dfazoo.zoo import HubUnavailableError, ModelLoadError
+from dfazoo.zoo import HubUnavailableError, ModelLoadError, evaluate, finetune
 from dfazoo.zoo.hub import CONFIG_NAME, WEIGHTS_NAME, from_pretrained, resolve_folder, save_model
 
 
@@ -94,7 +97,28 @@ def test_shape_mismatch_names_the_tensor(tmp_path):
         from_pretrained(tmp_path)
 
 
-def test_missing_and_unexpected_keys_are_named(tmp_path):
+def rewrite_weights(folder, edit) -> None:
+    """Apply ``edit`` to the tensors of ``folder``'s weights file and write them back."""
+    tensors = load_file(folder / WEIGHTS_NAME)
+    edit(tensors)
+    save_file(tensors, folder / WEIGHTS_NAME)
+
+
+def test_missing_keys_alone_are_rejected_and_named(tmp_path):
+    save_model(tiny(), tmp_path)
+    rewrite_weights(tmp_path, lambda t: t.pop("head.bias"))
+    with pytest.raises(ModelLoadError, match=r"missing keys \['head\.bias'\], unexpected keys \[\]"):
+        from_pretrained(tmp_path)
+
+
+def test_unexpected_keys_alone_are_rejected_and_named(tmp_path):
+    save_model(tiny(), tmp_path)
+    rewrite_weights(tmp_path, lambda t: t.update(extra=torch.zeros(2)))
+    with pytest.raises(ModelLoadError, match=r"missing keys \[\], unexpected keys \['extra'\]"):
+        from_pretrained(tmp_path)
+
+
+def test_config_that_changes_the_layers_names_both_kinds(tmp_path):
     save_model(tiny(bottleneck_layer=1, bottleneck_keep=2), tmp_path)
     config = json.loads((tmp_path / CONFIG_NAME).read_text())
     config["bottleneck_layer"] = config["bottleneck_keep"] = None
@@ -133,6 +157,25 @@ def test_hub_unreachable_online(tmp_path, monkeypatch):
 def test_top_level_exports():
     assert "mlp-digits-dfa" in dfazoo.list_models(domain="vision", method="dfa")
     assert dfazoo.from_pretrained is from_pretrained and dfazoo.save_model is save_model
+    assert dfazoo.replace_head is finetune.replace_head
+    assert dfazoo.evaluate_model is evaluate.evaluate_model
+    assert all(getattr(dfazoo, name) is not None for name in dfazoo.__all__)
+
+
+def test_data_package_exports_every_loader():
+    loaders = {n for n in dfazoo.data.__all__ if n.startswith("load_")}
+    assert loaders == {
+        "load_blender",
+        "load_criteo",
+        "load_digits",
+        "load_image_dataset",
+        "load_movielens",
+        "load_planetoid",
+        "load_shakespeare",
+        "load_wikitext",
+    }
+    assert dfazoo.data.load_digits is vision_data.load_digits
+    assert all(callable(getattr(dfazoo.data, name)) for name in loaders)
 
 
 def test_revision_never_silently_ignored(tmp_path, monkeypatch):

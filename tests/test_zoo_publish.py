@@ -14,6 +14,7 @@ import torch
 from huggingface_hub import constants as hf_constants
 
 import dfazoo
+from dfazoo.cli import main
 from dfazoo.spec import registry
 from dfazoo.train.runner import run
 from dfazoo.vision.mlp import MLP
@@ -21,7 +22,8 @@ from dfazoo.zoo import ModelLoadError
 from dfazoo.zoo.cards import card_value, render_card
 from dfazoo.zoo.evaluate import evaluate_model
 from dfazoo.zoo.hub import save_model
-from dfazoo.zoo.publish import card_folders, push_to_hub, train_and_release
+from dfazoo.zoo.publish import card_folders, publish_plan, push_to_hub, train_and_release
+from dfazoo.zoo.user_card import user_card
 
 
 def test_train_and_release_writes_card_results_and_skips_released(zoo):
@@ -30,7 +32,9 @@ def test_train_and_release_writes_card_results_and_skips_released(zoo):
     assert sorted(p.name for p in card.iterdir()) == ["README.md", "config.json", "model.safetensors"]
     stored = json.loads((zoo / "eval" / "results" / "zoo" / "mlp-digits-dfa.json").read_text())
     assert stored == json.loads(json.dumps(results))
-    assert stored["value"] == stored["test_metrics"]["accuracy"] and 0 < stored["value"] <= 100
+    assert (
+        stored["value"] == stored["test_metrics"]["accuracy"] and stored["value"] > 25
+    )  # 2 epochs; chance 10%
     assert set(stored["alignment"]) == set(dfazoo.from_pretrained(card).feedback_points())
     assert stored["command"] == "python scripts/train_zoo.py mlp-digits-dfa"
     assert stored["seed"] == 0 and stored["best_epoch"] in (1, 2)
@@ -198,3 +202,69 @@ def test_download_from_hub_mirror_over_http(tmp_path, monkeypatch, olah_server):
     assert result["model"] == recipe.model_id and result["card_value"] == 12.5
     with pytest.raises(ModelLoadError, match="'myorg/absent'.*does not exist"):
         dfazoo.from_pretrained("myorg/absent")
+
+
+def user_folder(root, *, with_results: bool):
+    """A folder as save_pretrained writes it, plus a run's checkpoint (and result.json)."""
+    folder = save_model(MLP(64, [16], 10, seed=3), root / "my-mlp")
+    (folder / "last.pt").write_bytes(b"checkpoint")
+    if with_results:
+        result = {"best_epoch": 3, "test_metrics": {"accuracy": 90.54321}, "val_metrics": {"accuracy": 91.25}}
+        (folder / "result.json").write_text(json.dumps(result))
+    return folder
+
+
+def test_publish_a_user_folder_generates_an_honest_card_and_uploads_it(tmp_path, monkeypatch):
+    folder = user_folder(tmp_path, with_results=True)
+    assert push_to_hub([str(folder)], repo_id="me/mine", dry_run=True) == [("me/mine", folder)]
+    assert not (folder / "README.md").exists()  # a dry run writes nothing
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_TOKEN", "hf_fake_token")
+    with mock.patch("dfazoo.zoo.publish.HfApi") as api_cls:
+        assert push_to_hub([str(folder)], org="me") == [("me/my-mlp", folder)]
+    api = api_cls.return_value
+    assert api.create_repo.call_args.args == ("me/my-mlp",)
+    upload = api.upload_folder.call_args.kwargs
+    assert upload["repo_id"] == "me/my-mlp" and upload["folder_path"] == folder
+    assert "last.pt" not in upload["allow_patterns"] and "README.md" in upload["allow_patterns"]
+    card = (folder / "README.md").read_text()
+    assert "library_name: dfazoo" in card and "- method: `dfa`" in card and "- feedback seed: `3`" in card
+    assert "| test | accuracy | 90.54 |" in card and "| validation (best epoch) | accuracy | 91.25 |" in card
+    assert "best validation epoch, 3" in card and 'from_pretrained("me/my-mlp")' in card
+    assert "No recipe.json was saved" in card and "None" not in card
+
+
+def test_user_card_without_results_claims_no_number(tmp_path):
+    card = user_card(user_folder(tmp_path, with_results=False), "me/mine")
+    assert "No result.json was saved with this model, so this card claims no metric" in card
+    assert "| test |" not in card and "model-index" not in card
+
+
+def test_publish_errors_say_what_is_wrong(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"'mlp-digts-dfa' is neither.*did you mean mlp-digits-dfa"):
+        publish_plan(["mlp-digts-dfa"], folder=tmp_path)
+    folder = user_folder(tmp_path, with_results=False)
+    with pytest.raises(
+        FileNotFoundError, match=r"model folder .*my-mpl does not exist; did you mean .*my-mlp\?"
+    ):
+        publish_plan([str(tmp_path / "my-mpl")])
+    with pytest.raises(FileNotFoundError, match="no card folder under .*not released in this checkout"):
+        publish_plan(["mlp-digits-bp"], folder=tmp_path)
+    with pytest.raises(ValueError, match="needs a Hub repo: pass --repo-id owner/name"):
+        publish_plan([str(folder)])
+    with pytest.raises(ValueError, match="not of the form owner/name"):
+        publish_plan([str(folder)], repo_id="mine")
+    with pytest.raises(ValueError, match="exactly one folder"):
+        publish_plan([str(folder), str(folder)], repo_id="me/mine")
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="lacks model.safetensors: publish a folder written by"):
+        publish_plan([str(folder)], org="me")
+
+
+def test_cli_publish_dry_run_of_a_user_folder(tmp_path, capsys):
+    folder = user_folder(tmp_path, with_results=False)
+    assert main(["publish", str(folder), "--repo-id", "me/mine", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"would upload {folder} -> me/mine (it has no README.md: a card generated")
+    assert main(["publish", str(tmp_path / "nope"), "--dry-run"]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from dfazoo.spec import Domain, register_domain
 from dfazoo.vision.cnn import CNN
 from dfazoo.vision.mlp import MLP
+from dfazoo.vision.normalization import preprocess, preprocessing
 from dfazoo.vision.recipes import RECIPES
 from dfazoo.vision.task import ImageClassificationTask
 from dfazoo.vision.vgg import VGG16, vgg16_point_sizes
@@ -11,4 +12,13 @@ DOMAIN = register_domain(
     Domain("vision", architectures=(MLP, CNN, VGG16), tasks=(ImageClassificationTask,), recipes=RECIPES)
 )
 
-__all__ = ["CNN", "DOMAIN", "MLP", "VGG16", "ImageClassificationTask", "vgg16_point_sizes"]
+__all__ = [
+    "CNN",
+    "DOMAIN",
+    "MLP",
+    "VGG16",
+    "ImageClassificationTask",
+    "preprocess",
+    "preprocessing",
+    "vgg16_point_sizes",
+]

@@ -37,8 +37,9 @@ class ImageClassificationTask(Task):
     ``task_config``: ``val_size`` (images held out from train by a fixed permutation with seed
     0; defaults in :data:`DEFAULT_VAL_SIZE`), ``train_subset`` (keep n of the remaining train
     images, drawn by the same permutation, for CPU budgets), ``eval_batch_size``. Pixels are scaled to [0, 1]
-    then standardised per channel with the train split's mean and std. The metric
-    ``accuracy`` is in %.
+    then standardised per channel with the train split's mean and std, measured here and kept as
+    ``preprocessing`` (``{"pixel_max", "mean", "std"}``, one value per channel; see
+    :mod:`dfazoo.vision.normalization`). The metric ``accuracy`` is in %.
     """
 
     name = "image_classification"
@@ -61,6 +62,11 @@ class ImageClassificationTask(Task):
         train_x = torch.from_numpy(data.train_x[train_idx]).float() / data.pixel_max
         self.mean = train_x.mean(dim=(0, 2, 3), keepdim=True)
         self.std = train_x.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
+        self.preprocessing = {
+            "pixel_max": float(data.pixel_max),
+            "mean": self.mean.flatten().tolist(),
+            "std": self.std.flatten().tolist(),
+        }
         self.tensors: dict[str, tuple[torch.Tensor, torch.Tensor]] = {
             "train": ((train_x - self.mean) / self.std, torch.from_numpy(data.train_y[train_idx]))
         }

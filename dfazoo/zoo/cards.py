@@ -312,6 +312,23 @@ print(dfazoo.measure_alignment(model, *task.alignment_batch()))
 ```"""
 
 
+def _inputs_section(recipe: Recipe) -> str:
+    """How to prepare inputs: an image classifier's measured per-channel normalisation."""
+    if recipe.task != "image_classification":
+        return ""
+    from dfazoo.vision.normalization import preprocessing
+
+    p = preprocessing(recipe)
+    mean = ", ".join(f"{v:.4f}" for v in p["mean"])
+    std = ", ".join(f"{v:.4f}" for v in p["std"])
+    return f"""
+Inputs: images (N, C, H, W) as `(pixels / {p["pixel_max"]:g} - mean) / std` per channel, with
+mean ({mean}) and std ({std}) measured on the {recipe.dataset} train split (validation hold-out
+excluded). `dfazoo.vision.preprocess(images, "{recipe.model_id}")` applies it;
+`dfazoo.vision.preprocessing("{recipe.model_id}")` gives the values at full precision.
+"""
+
+
 def render_card(recipe: Recipe, results: dict[str, Any], results_folder: Path | None = None) -> str:
     """The README.md of one zoo model, from its recipe and measured results."""
     config = results.get("config", {})
@@ -353,7 +370,7 @@ Dataset **{recipe.dataset}**, task `{recipe.task}` with `{json.dumps(recipe.task
 {_alignment_section(results)}
 
 ## How to use
-
+{_inputs_section(recipe)}
 {_usage_section(recipe, results)}
 
 ## How to reproduce

@@ -1,14 +1,17 @@
 """Release zoo models: train a recipe, write its card folder and measured results, push to the Hub.
 
 ``train_and_release`` is what ``scripts/train_zoo.py`` runs; ``push_to_hub`` is what
-``dfazoo publish`` and ``scripts/publish_to_hub.py`` run.
+``dfazoo publish`` and ``scripts/publish_to_hub.py`` run, for zoo card folders and for a user's
+model folders alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import difflib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,15 +24,19 @@ from dfazoo.core import METHODS, DFAModel
 from dfazoo.core.serialization import model_config
 from dfazoo.project import hub_org
 from dfazoo.spec import Recipe, build_model
-from dfazoo.spec.registry import get_recipe
+from dfazoo.spec.registry import get_recipe, list_models
 from dfazoo.stats import mean_std
 from dfazoo.train import TrainingDivergedError
 from dfazoo.train.checkpoint import load_checkpoint
 from dfazoo.train.runner import RunRecord, default_root, run, run_folder
 from dfazoo.zoo.cards import counterpart_ids, render_card, results_dir, write_card
 from dfazoo.zoo.finetune import head_module
-from dfazoo.zoo.hub import CARD_NAME, WEIGHTS_NAME, cards_dir, save_model
+from dfazoo.zoo.hub import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, cards_dir, read_config, save_model
 from dfazoo.zoo.seeds import table_seeds
+from dfazoo.zoo.user_card import RECIPE_NAME, RESULT_NAME, user_card
+
+# What ``dfazoo publish`` uploads from a folder (a run folder also holds checkpoints and logs).
+PUBLISHED_FILES: tuple[str, ...] = (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, RECIPE_NAME, RESULT_NAME)
 
 
 def train_command(model_id: str, seeds: int = 1) -> str:
@@ -190,8 +197,39 @@ def refresh_counterpart_cards(
             write_card(mid, folder / mid, results_folder)
 
 
+def _suggestion(name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def _looks_like_path(name: str) -> bool:
+    return os.sep in name or name.startswith((".", "~"))
+
+
+def _not_found(name: str, cards: Path) -> str:
+    """Why ``name`` is neither an existing model folder nor a zoo card folder, with close matches."""
+    if _looks_like_path(name):
+        path = Path(name).expanduser()
+        siblings = [p.name for p in path.parent.iterdir() if p.is_dir()] if path.parent.is_dir() else []
+        close = difflib.get_close_matches(path.name, siblings, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(str(path.parent / c) for c in close)}?" if close else ""
+        return f"model folder {name} does not exist{hint}"
+    if name in list_models():
+        return (
+            f"zoo model {name!r} has no card folder under {cards}: it is not released in this "
+            f"checkout; `{train_command(name)}` trains and releases it"
+        )
+    known = sorted(
+        {*list_models(), *(p.name for p in cards.iterdir() if p.is_dir())}
+        if cards.is_dir()
+        else set(list_models())
+    )
+    hint = _suggestion(name, known) or "; `dfazoo list` shows the zoo ids"
+    return f"{name!r} is neither a model folder nor a zoo id{hint}"
+
+
 def card_folders(ids: list[str] | None = None, folder: Path | None = None) -> list[Path]:
-    """The card folders to publish: ``ids`` (each must be complete) or every complete one."""
+    """The zoo card folders to publish: ``ids`` (each must be complete) or every complete one."""
     folder = folder or cards_dir()
     if not ids:
         found = (
@@ -203,13 +241,61 @@ def card_folders(ids: list[str] | None = None, folder: Path | None = None) -> li
     paths = []
     for model_id in ids:
         path = folder / model_id
-        missing = [n for n in ("config.json", WEIGHTS_NAME, CARD_NAME) if not (path / n).exists()]
+        if _looks_like_path(model_id) or not path.is_dir():
+            raise FileNotFoundError(_not_found(model_id, folder))
+        missing = [n for n in (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME) if not (path / n).exists()]
         if missing:
             raise FileNotFoundError(
-                f"card folder {path} lacks {', '.join(missing)}; run `python scripts/train_zoo.py {model_id}`"
+                f"card folder {path} lacks {', '.join(missing)}; `{train_command(model_id)}` releases it"
             )
         paths.append(path)
     return paths
+
+
+def model_folder(path: Path) -> Path:
+    """``path`` if it is a loadable model folder (``save_pretrained`` or a ``dfazoo train`` run)."""
+    missing = [n for n in (CONFIG_NAME, WEIGHTS_NAME) if not (path / n).exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"{path} lacks {', '.join(missing)}: publish a folder written by model.save_pretrained(folder) "
+            "or by a finished `dfazoo train` run"
+        )
+    read_config(path)  # names what is wrong with config.json
+    return path
+
+
+def _user_repo_id(path: Path, repo_id: str | None, org: str | None) -> str:
+    name = repo_id or (f"{org}/{path.name}" if org else None)
+    if name is None:
+        raise ValueError(f"publishing {path} needs a Hub repo: pass --repo-id owner/name (or --org owner)")
+    if name.count("/") != 1 or not all(name.split("/")):
+        raise ValueError(f"repo id {name!r} is not of the form owner/name")
+    return name
+
+
+def publish_plan(
+    names: list[str] | None = None,
+    *,
+    org: str | None = None,
+    folder: Path | None = None,
+    repo_id: str | None = None,
+) -> list[tuple[str, Path]]:
+    """(Hub repo id, folder) pairs for ``names``: zoo ids (their card folders, to ``<org>/<id>``)
+    or model folders (to ``repo_id``, else ``<org>/<folder name>``); every card folder by default."""
+    names = list(names or [])
+    if repo_id is not None and len(names) != 1:
+        raise ValueError("--repo-id names one Hub repo: give exactly one folder to publish")
+    if not names:
+        return [(f"{hub_org(org)}/{path.name}", path) for path in card_folders(None, folder)]
+    plan = []
+    for name in names:
+        path = Path(name).expanduser()
+        if path.is_dir():
+            plan.append((_user_repo_id(path, repo_id, org), model_folder(path)))
+        else:
+            card = card_folders([name], folder)[0]
+            plan.append((repo_id or f"{hub_org(org)}/{card.name}", card))
+    return plan
 
 
 def push_to_hub(
@@ -219,14 +305,16 @@ def push_to_hub(
     dry_run: bool = False,
     folder: Path | None = None,
     private: bool = False,
+    repo_id: str | None = None,
 ) -> list[tuple[str, Path]]:
-    """Create or update one Hub repo ``<org>/<id>`` per card folder; returns (repo id, folder) pairs.
+    """Create or update one Hub repo per folder of :func:`publish_plan`; returns its pairs.
 
-    The token comes from the standard Hugging Face env/config (``HF_TOKEN``, ``hf auth login``).
-    With ``dry_run`` nothing is sent.
+    A model folder without a README.md gets the card of :func:`dfazoo.zoo.user_card.user_card`
+    (written into the folder, then uploaded); only :data:`PUBLISHED_FILES` are uploaded, never
+    training checkpoints. The token comes from the standard Hugging Face env/config
+    (``HF_TOKEN``, ``hf auth login``). With ``dry_run`` nothing is written or sent.
     """
-    org = hub_org(org)
-    plan = [(f"{org}/{path.name}", path) for path in card_folders(ids, folder)]
+    plan = publish_plan(ids, org=org, folder=folder, repo_id=repo_id)
     if dry_run:
         return plan
     if hf_constants.is_offline_mode():
@@ -236,12 +324,15 @@ def push_to_hub(
     api = HfApi()
     from dfazoo.version import __version__
 
-    for repo_id, path in plan:
-        api.create_repo(repo_id, repo_type="model", exist_ok=True, private=private)
+    for target, path in plan:
+        if not (path / CARD_NAME).exists():
+            (path / CARD_NAME).write_text(user_card(path, target))
+        api.create_repo(target, repo_type="model", exist_ok=True, private=private)
         api.upload_folder(
-            repo_id=repo_id,
+            repo_id=target,
             folder_path=path,
             repo_type="model",
+            allow_patterns=list(PUBLISHED_FILES),
             commit_message=f"dfazoo {__version__}: release {path.name}",
         )
     return plan
