@@ -49,8 +49,6 @@ def update_readme() -> None:
     readme = zoo_root() / "README.md"  # the checkout's, unless $DFAZOO_ZOO_DIR points elsewhere
     if readme.exists() and update_readme_table(readme):
         print(f"zoo table updated in {readme}")
-    if write_index():
-        print("zoo index updated: dfazoo/zoo/index.json")
 
 
 def reproduce(
@@ -127,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.readme_only:
         regenerate_cards()
         update_readme()
+        if write_index():  # the package's index of recipes, not a zoo folder's file
+            print("zoo index updated: dfazoo/zoo/index.json")
         return 0
     if not args.ids:
         parser.error("give at least one zoo id (see `dfazoo list`)")

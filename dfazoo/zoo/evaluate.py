@@ -10,7 +10,7 @@ from typing import Any
 from dfazoo.spec import make_task
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.registry import UnknownModelError, get_recipe
-from dfazoo.zoo.cards import card_value
+from dfazoo.zoo.cards import card_value, metric_decimals
 from dfazoo.zoo.hub import cards_dir, folder_model_id, load_folder, resolve_folder
 
 RECIPE_NAME = "recipe.json"
@@ -79,4 +79,5 @@ def matches_card(result: dict[str, Any], recipe: Recipe | None = None) -> bool:
     if result["card_value"] is None:
         return False  # includes every run of an unregistered recipe
     recipe = recipe or get_recipe(result["model"])
-    return abs(result["value"] - result["card_value"]) <= recipe.tolerance
+    rounding = 0.5 * 10 ** -metric_decimals(recipe.metric)  # the card states the value rounded
+    return abs(result["value"] - result["card_value"]) <= recipe.tolerance + rounding
