@@ -6,9 +6,9 @@ commands start without importing torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from dfazoo.lazy import lazy_exports
 from dfazoo.version import __version__
 
 _EXPORTS: dict[str, str] = {
@@ -47,14 +47,4 @@ if TYPE_CHECKING:
     from dfazoo.zoo.evaluate import evaluate_model
     from dfazoo.zoo.finetune import replace_head
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'dfazoo' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -258,13 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("zoo-table", help="the markdown table of released models (for the README)")
-    p.add_argument(
-        "--write-readme",
-        nargs="?",
-        const="",
-        metavar="README",
-        help="replace the table between the zoo-table markers of README (default: the repo's README.md)",
-    )
+    p.add_argument("--write-readme", nargs="?", const="", metavar="README", help="write it into README")
     p.set_defaults(func=_cmd_zoo_table)
 
     p = sub.add_parser("info", help="a model's recipe, card folder and measured results")

@@ -51,22 +51,16 @@ def update_readme() -> None:
         print(f"zoo table updated in {readme}")
 
 
-def reproduce(
-    model_id: str,
-    *,
-    seeds: int | None = None,
-    data_root: str | None = None,
-    runs: Path | None = None,
-    max_epochs: int | None = None,
-) -> bool | None:
+def reproduce(model_id: str, args: argparse.Namespace) -> bool | None:
     """Train ``model_id``'s seeds through the runner and print measured vs released values.
 
-    Writes nothing but run folders. Returns whether every seed matches its released value within
+    ``args``: the script's options (``--seeds``, default the release's count; ``--data-root``,
+    ``--runs``, ``--max-epochs``). Writes nothing but run folders. Returns whether every seed matches its released value within
     the recipe's tolerance (True when nothing is released to compare with), None while unfinished.
     """
     recipe, released = get_recipe(model_id), read_results(model_id)
-    seeds = seeds or (len(released["seeds"]) if released else 1)
-    records = train_seeds(recipe, seeds, data_root, runs, max_epochs)
+    seeds = args.seeds or (len(released["seeds"]) if released else 1)
+    records = train_seeds(recipe, seeds, args.data_root, args.runs, args.max_epochs)
     if records is None:
         print(f"{model_id}: not finished; rerun to resume")
         return None
@@ -142,13 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.release:
                 release(model_id, args)
             else:
-                matched = reproduce(
-                    model_id,
-                    seeds=args.seeds,
-                    data_root=args.data_root,
-                    runs=args.runs,
-                    max_epochs=args.max_epochs,
-                )
+                matched = reproduce(model_id, args)
                 all_match &= matched is not False
         except (UnknownModelError, DatasetNotFoundError, TrainingDivergedError) as err:
             print(f"train_zoo: error: {err}", file=sys.stderr)

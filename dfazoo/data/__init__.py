@@ -6,8 +6,7 @@ needs) stays light: ``from dfazoo.data import load_planetoid`` imports torch_geo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dfazoo.data.root import (
     CorruptDatasetError,
@@ -18,11 +17,16 @@ from dfazoo.data.root import (
     is_offline,
     require_files,
 )
+from dfazoo.lazy import lazy_exports
 
 _LOADERS: dict[str, str] = {
     "ImageData": "dfazoo.data.vision",
     "load_image_dataset": "dfazoo.data.vision",
     "load_digits": "dfazoo.data.vision",
+    "load_cifar10": "dfazoo.data.vision",
+    "load_cifar10_jpeg": "dfazoo.data.vision",
+    "load_cifar10_pickles": "dfazoo.data.vision",
+    "load_idx_dataset": "dfazoo.data.vision",
     "load_planetoid": "dfazoo.data.planetoid",
     "Ratings": "dfazoo.data.movielens",
     "load_movielens": "dfazoo.data.movielens",
@@ -48,8 +52,12 @@ __all__ = [
     "data_root",
     "is_offline",
     "load_blender",
+    "load_cifar10",
+    "load_cifar10_jpeg",
+    "load_cifar10_pickles",
     "load_criteo",
     "load_digits",
+    "load_idx_dataset",
     "load_image_dataset",
     "load_movielens",
     "load_planetoid",
@@ -64,16 +72,14 @@ if TYPE_CHECKING:
     from dfazoo.data.nerf import BlenderScene, load_blender
     from dfazoo.data.planetoid import load_planetoid
     from dfazoo.data.text import TextSplits, load_shakespeare, load_wikitext
-    from dfazoo.data.vision import ImageData, load_digits, load_image_dataset
+    from dfazoo.data.vision import (
+        ImageData,
+        load_cifar10,
+        load_cifar10_jpeg,
+        load_cifar10_pickles,
+        load_digits,
+        load_idx_dataset,
+        load_image_dataset,
+    )
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LOADERS:
-        value = getattr(importlib.import_module(_LOADERS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'dfazoo.data' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LOADERS})
+__getattr__, __dir__ = lazy_exports(__name__, _LOADERS)

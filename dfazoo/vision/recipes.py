@@ -68,6 +68,19 @@ def _image_recipe(**fields: Any) -> Recipe:
     return Recipe(domain="vision", task="image_classification", metric="accuracy", **fields)
 
 
+def _cifar_recipe(name: str, method: str, paper: float, **fields: Any) -> Recipe:
+    """A CIFAR-10 recipe ``<name>-cifar10-<method>``; ``paper`` is the paper's DFA accuracy."""
+    return _image_recipe(
+        model_id=f"{name}-cifar10-{method}",
+        dataset="cifar10",
+        method=method,
+        tolerance=0.5,
+        data_notes=CIFAR_NOTES,
+        paper_value=paper if method == "dfa" else None,
+        **fields,
+    )
+
+
 def _sgd(method: str, lr: float) -> dict[str, Any]:
     return {"name": "sgd", "lr": BP_LR if method == "bp" else lr}
 
@@ -77,19 +90,16 @@ def mlp_cifar_recipe(practice: str = "norm", method: str = "dfa", seed: int = 0,
     label, overrides, lr, paper = PRACTICES[practice]
     arch = {"in_features": 3072, "hidden": [800, 800, 800], "out_features": 10, "activation": "tanh"}
     arch.update(overrides, error_reduction="sum")
-    return _image_recipe(
-        model_id=f"mlp3x800-cifar10-{method}",
+    return _cifar_recipe(
+        "mlp3x800",
+        method,
+        paper,
         arch="mlp",
-        dataset="cifar10",
-        method=method,
         arch_config=arch,
         optimizer=_sgd(method, lr),
         epochs=epochs,
         seed=seed,
-        tolerance=0.5,
         description=f"3 x 800 fully connected net on CIFAR-10, {label}, trained with {method.upper()} (SGD, He init).",
-        data_notes=CIFAR_NOTES,
-        paper_value=paper if method == "dfa" else None,
         paper_ref=f"{PAPER}, Table 2 ({label})",
         notes="DFA error summed over the batch (error_reduction='sum'), as in the paper's code; "
         f"BP uses lr {BP_LR:g} on the mean loss. Accuracy in %.",
@@ -130,20 +140,17 @@ def cnn_cifar_recipe(
         arch["feedback_after"] = feedback_after
         label = f"{label}, feedback after pooling"
         notes += "feedback points after each block's max-pooling; "
-    return _image_recipe(
-        model_id=f"cnn-cifar10-{method}",
+    return _cifar_recipe(
+        "cnn",
+        method,
+        paper,
         arch="cnn",
-        dataset="cifar10",
-        method=method,
         arch_config=arch,
         optimizer=optimizer,
         epochs=epochs,
         seed=seed,
-        tolerance=0.5,
         description=f"CNN (3 conv 5x5 layers of 32/64/64 filters + linear classifier, tanh) on CIFAR-10, "
         f"{label}, trained with {method.upper()} (SGD).",
-        data_notes=CIFAR_NOTES,
-        paper_value=paper if method == "dfa" else None,
         paper_ref=f"{PAPER}, Table 4 ({CNN_PRACTICES[practice][0]})",
         notes=f"{notes}BP uses lr {BP_LR:g} on the mean loss. Accuracy in %.",
     )
