@@ -174,3 +174,11 @@ def test_real_mnist_and_cifar(shared_data):
     assert mnist.train_x.shape == (60000, 1, 28, 28) and mnist.test_x.shape == (10000, 1, 28, 28)
     cifar = vdata.load_image_dataset("cifar10", shared_data)
     assert cifar.train_x.shape == (50000, 3, 32, 32) and np.bincount(cifar.test_y).tolist() == [1000] * 10
+
+
+def test_decoding_off_a_terminal_draws_no_progress_frames(tmp_path, capsys):
+    tar_path = tmp_path / "cifar10" / vdata.CIFAR_JPEG_TAR
+    tar_path.parent.mkdir()
+    write_cifar_tar(tar_path, {"airplane": (250, 10, 10), "truck": (10, 10, 250)})
+    vdata.load_image_dataset("cifar10", tmp_path)
+    assert "decoding" not in capsys.readouterr().err  # captured stderr is not a terminal

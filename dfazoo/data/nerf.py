@@ -52,7 +52,7 @@ def _read_frames(
     folder: Path, frames: list[dict], size: int | None, desc: str
 ) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
     images, poses, files = [], [], []
-    for frame in tqdm(frames, desc=desc, leave=False):
+    for frame in tqdm(frames, desc=desc, leave=False, disable=None):
         path = folder / (frame["file_path"].removeprefix("./") + ".png")
         if not path.exists():
             raise DatasetNotFoundError(
