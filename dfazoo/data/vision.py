@@ -212,9 +212,8 @@ def load_cifar10_jpeg(tar_path: Path) -> ImageData:
 def _decode_cifar_tar(tar_path: Path) -> dict[str, np.ndarray]:
     images: dict[str, list[tuple[str, np.ndarray, int]]] = {"train": [], "test": []}
     with tarfile.open(tar_path, "r:gz") as tar:
-        for member in tqdm(
-            tar, desc=f"decoding {tar_path.name}", unit="img", leave=False, disable=None
-        ):  # a bar on a terminal only
+        bar = tqdm(tar, desc=f"decoding {tar_path.name}", unit="img", leave=False, disable=None)
+        for member in bar:  # disable=None: a bar on a terminal only
             parts = Path(member.name).parts
             if not member.isfile() or len(parts) < 3 or parts[-3] not in images:
                 continue
