@@ -1,0 +1,102 @@
+"""eval/nlp_table5.py (runner-based, resumable, learning curves) and eval/nlp_finetune.py on tiny fixtures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+from eval_scripts import load_eval_script
+from nlp_fixtures import TINY, corpus_text, tiny_lm, write_corpus
+
+from dfazoo.nlp.recipes import lm_recipe
+
+table5 = load_eval_script("nlp_table5")
+nlp_finetune = load_eval_script("nlp_finetune")
+
+
+def test_table5_quick_trains_through_the_runner_and_resumes(tmp_path, monkeypatch):
+    corpus = write_corpus(tmp_path)
+
+    def tiny_recipe(row, quick, seed=0):
+        variant, name = row.split("/")
+        recipe = lm_recipe(
+            variant,
+            name,
+            seed=seed,
+            epochs=2,
+            warmup=2,
+            dataset="text",
+            corpus_file=str(corpus),
+            vocab_size=300,
+            context=16,
+            steps_per_epoch=3,
+        )
+        return dataclasses.replace(
+            recipe, batch_size=4, arch_config={**TINY, "vocab_size": 300, "max_len": 16}
+        )
+
+    monkeypatch.setattr(table5, "recipe_for", tiny_recipe)
+    argv = [
+        "--quick",
+        "--rows",
+        "bp/base",
+        "dfa-micro/plateau",
+        "--runs-root",
+        str(tmp_path / "runs"),
+        "--results",
+        str(tmp_path / "res"),
+    ]
+    result = table5.main(argv)
+    rows = result["rows"]
+    assert list(rows) == ["bp/base", "dfa-micro/plateau"]
+    assert [p["epoch"] for p in rows["bp/base"]["curve"]] == [1, 2]  # a learning curve point per epoch
+    assert rows["dfa-micro/plateau"]["alignment"] and not rows["bp/base"]["alignment"]
+    assert "dfa-micro" in result["ratios"]
+    assert len(list((tmp_path / "res" / "nlp_table5_quick" / "runs").glob("*.json"))) == 2
+    for suffix in ("md", "json", "png"):
+        assert (tmp_path / "res" / f"nlp_table5_quick.{suffix}").exists()
+    # Resumable: a second invocation reuses the committed records; nothing trains even when the
+    # run folders are gone, and the curves are kept from the JSON.
+    shutil.rmtree(tmp_path / "runs")
+    again = table5.main(argv)
+    assert again["rows"]["bp/base"]["test"] == rows["bp/base"]["test"]
+    assert again["rows"]["bp/base"]["curve"] == rows["bp/base"]["curve"]
+    assert not (tmp_path / "runs").exists()
+
+
+def test_finetune_keeps_dfa_and_the_tokenizer_and_learns_the_new_text(tmp_path):
+    source = tiny_lm("dfa", "macro", max_len=16).save_pretrained(tmp_path / "src")
+    text = tmp_path / "other.txt"
+    text.write_text(corpus_text(8_000, seed=5).upper())
+    out = nlp_finetune.main(
+        [
+            "--source",
+            str(source),
+            "--text",
+            str(text),
+            "--epochs",
+            "2",
+            "--steps",
+            "8",
+            "--lr",
+            "3e-3",
+            "--run-dir",
+            str(tmp_path / "run"),
+            "--out",
+            str(tmp_path / "ft.json"),
+        ]
+    )
+    assert (out["method"], out["placement"]) == ("dfa", "macro")
+    assert out["test_after"]["perplexity"] < out["test_before"]["perplexity"]
+    saved = json.loads((tmp_path / "ft.json").read_text())
+    assert saved["test_after"] == out["test_after"]
+    # The fine-tuned folder keeps the source's tokenizer.
+    assert (tmp_path / "run" / "tokenizer.json").read_text() == (source / "tokenizer.json").read_text()
+
+
+def test_bench_generate_reports_both_paths(tmp_path):
+    bench = load_eval_script("bench_generate")
+    result = bench.main(["--tokens", "6", "--repeats", "1", "--threads", "1", "--results", str(tmp_path)])
+    assert result["tokens_per_s_cached"] > 0 and result["tokens_per_s_uncached"] > 0
+    assert (tmp_path / "bench_generate.md").read_text().startswith("# Generation speed")
