@@ -1,7 +1,7 @@
 """Scaling paper Table 5 at CPU scale: Transformer LM on Tiny Shakespeare, BP / DFA macro / DFA micro / shallow.
 
     python eval/nlp_table5.py                 # every row of dfazoo.nlp.recipes.ROWS (resumes)
-    python eval/nlp_table5.py --quick         # 3 epochs x 40 steps per row: the probe
+    python eval/nlp_table5.py --quick         # 3 epochs x 30 steps per row: the probe
     python eval/nlp_table5.py --rows bp/base dfa-macro/plateau   # some rows only
 
 Each row is one run of the runner (``dfazoo.train.runner.run``, keyed by ``Recipe.run_key()``),
@@ -135,7 +135,13 @@ def render(rows: dict[str, dict[str, Any]], quick: bool, elapsed: float) -> str:
     ]
     for row, r in rows.items():
         md.append(f"- {row}: " + " ".join(f"{p['nats_per_char']:.3f}" for p in r["curve"]))
-    md += ["", f"This invocation: {elapsed / 60:.1f} min (cached rows are not retrained).", ""]
+    total = sum(r["wall_time"] for r in rows.values())
+    md += [
+        "",
+        f"Sum of the rows' training wall times: {total / 60:.1f} min (1 torch thread each, on a 2-core machine "
+        f"shared with other jobs). This invocation: {elapsed / 60:.1f} min (cached rows are not retrained).",
+        "",
+    ]
     return "\n".join(md)
 
 
