@@ -100,3 +100,35 @@ def test_bench_generate_reports_both_paths(tmp_path):
     result = bench.main(["--tokens", "6", "--repeats", "1", "--threads", "1", "--results", str(tmp_path)])
     assert result["tokens_per_s_cached"] > 0 and result["tokens_per_s_uncached"] > 0
     assert (tmp_path / "bench_generate.md").read_text().startswith("# Generation speed")
+
+
+def test_an_lm_card_shows_tokenizer_nats_per_char_and_a_reproducible_sample():
+    from dfazoo.spec import get_recipe
+    from dfazoo.zoo.cards import render_card
+    from dfazoo.zoo.publish import lm_sample
+
+    model = tiny_lm()
+    sample = lm_sample(model, prompt="the king")
+    assert sample == lm_sample(model, prompt="the king") and sample["text"].startswith("the king")
+    recipe = get_recipe("transformer-shakespeare-dfa-macro")
+    results = {
+        "model_id": recipe.model_id,
+        "value": 50.0,
+        "std": None,
+        "seed": 0,
+        "seeds": [0],
+        "split": "test",
+        "best_epoch": 30,
+        "alignment": {"blocks.0.point": {"mean": 0.1, "std": 0.01}},
+        "wall_time": 60.0,
+        "command": f"python scripts/train_zoo.py {recipe.model_id}",
+        "config": {},
+        "error_size": 2048,
+        "head_replaceable": True,
+        "test_metrics": {"perplexity": 50.0, "nats_per_char": 1.6123},
+        "sample": sample,
+    }
+    card = render_card(recipe, results)
+    assert "tokenizer.json" in card and "1.612 nats per" in card
+    assert sample["text"] in card and "--seed 0" in card
+    assert "90 / 5 / 5" in card  # the split

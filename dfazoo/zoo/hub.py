@@ -61,7 +61,7 @@ def _is_hub_repo_id(name: str) -> bool:
     return len(parts) == 2 and all(parts) and not name.startswith((".", "~"))
 
 
-def _extra_files() -> list[str]:
+def extra_files() -> list[str]:
     """Every registered architecture's extra model files (e.g. ``tokenizer.json``)."""
     return sorted({f for d in domains().values() for cls in d.architectures for f in cls.extra_files})
 
@@ -84,7 +84,7 @@ def _download(repo_id: str, revision: str | None) -> Path:
             repo_id,
             revision=revision,
             endpoint=os.environ.get("HF_ENDPOINT") or None,
-            allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, *_extra_files()],
+            allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, *extra_files()],
             etag_timeout=5,
         )
     except (RepositoryNotFoundError, RevisionNotFoundError) as err:
