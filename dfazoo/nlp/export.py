@@ -16,6 +16,14 @@ from dfazoo.nlp.tokenizer import END_OF_TEXT
 from dfazoo.nlp.transformer import TransformerLM
 
 
+def _transformers():  # -> the transformers module
+    try:
+        import transformers
+    except ImportError as err:
+        raise ImportError("exporting needs transformers: pip install 'dfazoo[transformers]'") from err
+    return transformers
+
+
 def _norm(ln: torch.nn.LayerNorm, prefix: str) -> dict[str, torch.Tensor]:
     d = ln.normalized_shape[0]
     weight = ln.weight if ln.weight is not None else torch.ones(d)
@@ -45,13 +53,10 @@ def gpt2_state_dict(model: TransformerLM) -> dict[str, torch.Tensor]:
 
 def to_transformers(model: TransformerLM):  # -> transformers.GPT2LMHeadModel
     """The equivalent ``transformers.GPT2LMHeadModel`` (eval mode)."""
-    try:
-        from transformers import GPT2Config, GPT2LMHeadModel
-    except ImportError as err:
-        raise ImportError("exporting needs transformers: pip install 'dfazoo[transformers]'") from err
+    transformers = _transformers()
     cfg = model.get_config()
     eos = model.tokenizer.token_to_id(END_OF_TEXT) if model.tokenizer is not None else None
-    config = GPT2Config(
+    config = transformers.GPT2Config(
         vocab_size=cfg["vocab_size"],
         n_positions=cfg["max_len"],
         n_embd=cfg["d_model"],
@@ -67,7 +72,7 @@ def to_transformers(model: TransformerLM):  # -> transformers.GPT2LMHeadModel
         bos_token_id=eos,
         eos_token_id=eos,
     )
-    hf = GPT2LMHeadModel(config)
+    hf = transformers.GPT2LMHeadModel(config)
     missing, unexpected = hf.load_state_dict(gpt2_state_dict(model), strict=False)
     missing = [k for k in missing if not k.endswith((".attn.bias", ".attn.masked_bias"))]
     if missing or unexpected:
@@ -79,11 +84,10 @@ def export_transformers(model: TransformerLM, folder: str | os.PathLike[str]) ->
     """Write ``config.json`` + ``model.safetensors`` (GPT-2) and the tokenizer files into ``folder``."""
     if model.tokenizer is None:
         raise ValueError("the model has no tokenizer (tokenizer.json) to export with it")
-    from transformers import PreTrainedTokenizerFast
-
+    hf = to_transformers(model)
     folder = Path(folder)
-    to_transformers(model).save_pretrained(folder)
-    tokenizer = PreTrainedTokenizerFast(
+    hf.save_pretrained(folder)
+    tokenizer = _transformers().PreTrainedTokenizerFast(
         tokenizer_object=model.tokenizer, bos_token=END_OF_TEXT, eos_token=END_OF_TEXT
     )
     tokenizer.model_max_length = model.max_len
