@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from dfazoo.data.root import DatasetError
+from dfazoo.data.text import load_text_file
 from dfazoo.nlp.transformer import TOKENIZER_NAME, TransformerLM
 from dfazoo.spec import Recipe, make_task
 from dfazoo.train import Trainer
@@ -92,6 +94,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--run-dir", type=Path, help="keep the fine-tuned model folder here")
     parser.add_argument("--out", type=Path, default=RESULTS / "nlp_finetune.json")
     args = parser.parse_args(argv)
+    try:
+        load_text_file(args.text)  # a missing or empty text: one line, nothing written
+    except DatasetError as err:
+        raise SystemExit(f"nlp_finetune: error: {err}") from None
     out = finetune(args.source, args.text, args.epochs, args.steps, args.lr, args.run_dir)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1) + "\n")

@@ -15,28 +15,38 @@ table5 = load_eval_script("nlp_table5")
 nlp_finetune = load_eval_script("nlp_finetune")
 
 
+def _tiny_recipe(corpus, row, seed=0):
+    variant, name = row.split("/")
+    recipe = lm_recipe(
+        variant,
+        name,
+        seed=seed,
+        epochs=2,
+        warmup=2,
+        dataset="text",
+        corpus_file=str(corpus),
+        vocab_size=300,
+        context=16,
+        steps_per_epoch=3,
+    )
+    return dataclasses.replace(recipe, batch_size=4, arch_config={**TINY, "vocab_size": 300, "max_len": 16})
+
+
+def test_a_released_lm_carries_its_tokenizer_into_the_card_folder(tmp_path):
+    from dfazoo.train.runner import run
+    from dfazoo.zoo.hub import save_model
+    from dfazoo.zoo.publish import released_model
+
+    record = run(_tiny_recipe(write_corpus(tmp_path), "dfa-macro/base"), root=tmp_path / "runs")
+    model = released_model(record)
+    assert model.decode(model.encode("my lord")) == "my lord"
+    card = save_model(model, tmp_path / "card")
+    assert (card / "tokenizer.json").read_text() == (record.folder / "tokenizer.json").read_text()
+
+
 def test_table5_quick_trains_through_the_runner_and_resumes(tmp_path, monkeypatch):
     corpus = write_corpus(tmp_path)
-
-    def tiny_recipe(row, quick, seed=0):
-        variant, name = row.split("/")
-        recipe = lm_recipe(
-            variant,
-            name,
-            seed=seed,
-            epochs=2,
-            warmup=2,
-            dataset="text",
-            corpus_file=str(corpus),
-            vocab_size=300,
-            context=16,
-            steps_per_epoch=3,
-        )
-        return dataclasses.replace(
-            recipe, batch_size=4, arch_config={**TINY, "vocab_size": 300, "max_len": 16}
-        )
-
-    monkeypatch.setattr(table5, "recipe_for", tiny_recipe)
+    monkeypatch.setattr(table5, "recipe_for", lambda row, quick, seed=0: _tiny_recipe(corpus, row, seed))
     argv = [
         "--quick",
         "--rows",
@@ -132,3 +142,17 @@ def test_an_lm_card_shows_tokenizer_nats_per_char_and_a_reproducible_sample():
     assert "tokenizer.json" in card and "1.612 nats per" in card
     assert sample["text"] in card and "--seed 0" in card
     assert "90 / 5 / 5" in card  # the split
+
+
+def test_finetune_on_a_missing_or_empty_text_is_one_line_and_writes_nothing(tmp_path):
+    import pytest
+
+    source = tiny_lm().save_pretrained(tmp_path / "src")
+    (tmp_path / "empty.txt").write_text("")
+    for text, message in ((tmp_path / "nope.txt", "does not exist"), (tmp_path / "empty.txt", "is empty")):
+        with pytest.raises(SystemExit) as exit_info:
+            nlp_finetune.main(
+                ["--source", str(source), "--text", str(text), "--out", str(tmp_path / "o.json")]
+            )
+        assert message in str(exit_info.value.code) and "\n" not in str(exit_info.value.code)
+        assert not (tmp_path / "o.json").exists()
