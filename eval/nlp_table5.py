@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             threads=args.threads,
             progress=True,
         )
+        kept = records / f"{record.key}.json"
+        if record.finished and not kept.exists():  # a run finished under another results folder
+            kept.write_text(json.dumps(record.to_dict(), indent=2) + "\n")
         if record.folder is None or not (record.folder / "metrics.jsonl").exists():
             record = dataclasses.replace(record, folder=(args.runs_root or default_root()) / record.key)
         rows[row] = row_result(row, record, old.get(row))
