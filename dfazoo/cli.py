@@ -1,4 +1,4 @@
-"""The ``dfazoo`` command: list, inspect, evaluate, train, align, publish, plot, demo."""
+"""The ``dfazoo`` command: list, inspect, evaluate, train, align, generate, export, publish, plot, demo."""
 
 from __future__ import annotations
 
@@ -209,6 +209,62 @@ def _cmd_align(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_lm(name: str, org: str | None):  # -> TransformerLM with a tokenizer
+    """A language model with its tokenizer, or a one-line error (non-NLP model, no tokenizer.json)."""
+    from dfazoo.nlp.transformer import TOKENIZER_NAME, TransformerLM
+    from dfazoo.zoo.hub import load_folder, resolve_folder
+
+    folder = resolve_folder(name, org=org)
+    model = load_folder(folder)
+    if not isinstance(model, TransformerLM):
+        raise UsageError(f"{name} is a {model.arch_name!r} model, not a language model (transformer)")
+    if model.tokenizer is None:
+        raise UsageError(f"{folder} has no {TOKENIZER_NAME}: the model cannot encode or decode text")
+    return model
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    if not args.prompt:
+        raise UsageError("the prompt is empty: give --prompt TEXT")
+    if args.max_new_tokens < 1 or args.temperature < 0 or (args.top_k is not None and args.top_k < 1):
+        raise UsageError("--max-new-tokens and --top-k must be >= 1, --temperature >= 0 (0 is greedy)")
+    from dfazoo.nlp.generate import crop_prompt, stream_text
+
+    model = _load_lm(args.id, args.org)
+    _, dropped = crop_prompt(model, model.encode(args.prompt))
+    if dropped:
+        print(
+            f"note: the prompt has {dropped} tokens more than the context allows; kept its last "
+            f"{model.max_len - 1}",
+            file=sys.stderr,
+        )
+    print(args.prompt, end="", flush=True)
+    top_k = args.top_k
+    for piece in stream_text(
+        model, args.prompt, args.max_new_tokens, temperature=args.temperature, top_k=top_k, seed=args.seed
+    ):
+        print(piece, end="", flush=True)
+    print()
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    folder = Path(args.dir)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"{folder} exists and is not an empty folder; give a new folder")
+    model = _load_lm(args.id, args.org)
+    try:
+        from dfazoo.nlp.export import export_transformers
+    except ImportError as err:
+        raise UsageError(f"{err}") from err
+    try:
+        export_transformers(model, folder)
+    except ImportError as err:
+        raise UsageError(f"{err}") from err
+    print(f"wrote a transformers GPT-2 checkpoint and its tokenizer to {folder}")
+    return 0
+
+
 def _cmd_publish(args: argparse.Namespace) -> int:
     from dfazoo.zoo.hub import CARD_NAME
     from dfazoo.zoo.publish import publish_plan, push_to_hub
@@ -302,6 +358,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-root")
     p.add_argument("--org")
     p.set_defaults(func=_cmd_align)
+
+    p = sub.add_parser("generate", help="sample text from a language model, streamed (key/value cache)")
+    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name of an NLP model")
+    p.add_argument("--prompt", required=True)
+    p.add_argument("--max-new-tokens", type=int, default=200)
+    p.add_argument("--temperature", type=float, default=0.8, help="0 is greedy decoding")
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--org")
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("export", help="export a language model to another library's format")
+    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name of an NLP model")
+    p.add_argument("--to", choices=("transformers",), required=True)
+    p.add_argument("dir", help="new folder for the GPT-2 style checkpoint and its tokenizer")
+    p.add_argument("--org")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("publish", help="create/update a Hub repo from a model folder or zoo card folders")
     p.add_argument(

@@ -55,15 +55,17 @@ def _mlp_case(in_features: int, hidden: list[int], batch: int) -> tuple[Callable
     return build, batch_fn
 
 
-def _lm_case(placement: str, batch: int = 32, seq: int = 128, vocab: int = 65) -> tuple[Callable, Callable]:
+def _lm_case(
+    placement: str, batch: int = 32, seq: int = 128, vocab: int = 65, d_model: int = 256
+) -> tuple[Callable, Callable]:
     def build(method: str) -> DFAModel:
         torch.manual_seed(0)
         return TransformerLM(
             vocab,
-            d_model=256,
+            d_model=d_model,
             n_layers=4,
             n_heads=4,
-            d_ff=1024,
+            d_ff=4 * d_model,
             max_len=seq,
             dropout=0.0,
             method=method,
@@ -225,6 +227,17 @@ def main(argv: list[str] | None = None) -> dict:
         **{name: (_mlp_case(s[0], s[1:-1], 128), target, s) for name, (s, target) in mlps.items()},
         "transformer LM macro (4 x d256, T128, batch 32)": (_lm_case("macro"), None, None),
         "transformer LM micro (4 x d256, T128, batch 32)": (_lm_case("micro"), 0.80, None),
+        # The size the NLP zoo trains (dfazoo/nlp/recipes.py): d 128, BPE vocabulary 2048.
+        "transformer LM zoo size macro (4 x d128, V2048, T128, batch 32)": (
+            _lm_case("macro", vocab=2048, d_model=128),
+            0.80,
+            None,
+        ),
+        "transformer LM zoo size micro (4 x d128, V2048, T128, batch 32)": (
+            _lm_case("micro", vocab=2048, d_model=128),
+            0.80,
+            None,
+        ),
     }
     rows = []
     for name, ((build, batch_fn), target, mlp_sizes) in cases.items():

@@ -110,7 +110,8 @@ def test_missing_dataset_offline_names_path_and_files(tmp_path, offline, load, e
 
 
 def test_shakespeare_is_cut_90_5_5_by_character(tmp_path):
-    text = "".join(random.Random(0).choice("abc \n") for _ in range(1000))
+    rng = random.Random(0)
+    text = "".join(rng.choice("abc \n") for _ in range(1000))
     (tmp_path / "shakespeare").mkdir()
     (tmp_path / "shakespeare/input.txt").write_text(text)
     splits = load_shakespeare(tmp_path)

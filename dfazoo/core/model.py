@@ -32,6 +32,8 @@ class DFAModel(nn.Module):
     """
 
     arch_name: ClassVar[str] = ""
+    # Files besides config.json and model.safetensors that save_extra writes (fetched from the Hub too).
+    extra_files: ClassVar[tuple[str, ...]] = ()
     feedback_defaults: ClassVar[dict[str, Any]] = {}
 
     def __new__(cls, *args: Any, **kwargs: Any) -> DFAModel:
@@ -51,6 +53,12 @@ class DFAModel(nn.Module):
     def save_pretrained(self, folder: str | os.PathLike[str], *, model_id: str | None = None) -> Path:
         """Write ``config.json`` and ``model.safetensors`` into ``folder``; returns the folder."""
         return serialization.write_folder(self, folder, model_id)
+
+    def save_extra(self, folder: Path) -> None:
+        """Hook: write this architecture's :attr:`extra_files` into ``folder`` (none by default)."""
+
+    def load_extra(self, folder: Path) -> None:
+        """Hook: read back what :meth:`save_extra` wrote, after the weights (nothing by default)."""
 
     @classmethod
     def from_pretrained(

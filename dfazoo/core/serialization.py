@@ -1,5 +1,9 @@
 """The one model format: a folder with ``config.json`` and ``model.safetensors``.
 
+An architecture may keep more files in the folder (e.g. a language model's ``tokenizer.json``):
+it names them in ``extra_files`` and writes / reads them in the hooks ``save_extra(folder)`` /
+``load_extra(folder)``, which every save and load calls after the weights.
+
 ``config.json`` holds the constructor arguments with the model's *current* method and
 placement, its ``architecture`` and the ``dfazoo_version``; ``model.safetensors`` the whole
 ``state_dict`` (weights, feedback matrix, masks). Loading is strict: every mismatch is named.
@@ -120,7 +124,8 @@ def model_config(model: DFAModel, model_id: str | None = None) -> dict[str, Any]
 
 
 def write_folder(model: DFAModel, folder: str | os.PathLike[str], model_id: str | None = None) -> Path:
-    """Write ``config.json`` and ``model.safetensors`` of ``model`` into ``folder`` (atomically)."""
+    """Write ``config.json``, ``model.safetensors`` and the architecture's extra files of ``model``
+    into ``folder`` (each atomically)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"{folder} is a file; give a folder to save the model into")
@@ -130,6 +135,7 @@ def write_folder(model: DFAModel, folder: str | os.PathLike[str], model_id: str 
         f.write((json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
     with atomic_path(folder / WEIGHTS_NAME) as tmp:
         save_safetensors_model(model, str(tmp))
+    model.save_extra(folder)
     return folder
 
 
@@ -189,6 +195,7 @@ def load_folder(folder: Path, cls: type[DFAModel]) -> DFAModel:
         )
     model = build_from_config(cls, config)
     load_weights(model, folder / WEIGHTS_NAME)
+    model.load_extra(folder)
     return model.eval()
 
 

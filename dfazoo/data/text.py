@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dfazoo.data.download import download
-from dfazoo.data.root import data_root, reading
+from dfazoo.data.root import CorruptDatasetError, DatasetNotFoundError, data_root, reading
 
 SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 WIKITEXT_URLS: dict[str, list[str]] = {
@@ -36,7 +36,35 @@ class TextSplits:
 
 def _read_text(path: Path) -> str:
     with reading(path):
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise CorruptDatasetError(f"corpus file {path} is empty: it holds no text to train or evaluate on")
+    return text
+
+
+def split_text(
+    name: str, text: str, fractions: tuple[float, float] = (0.9, 0.05), source: str = ""
+) -> TextSplits:
+    """``text`` cut by character position into contiguous train / validation / test parts
+    (``fractions`` = train, val; the rest is test), so test text is never seen in training."""
+    train_end = int(len(text) * fractions[0])
+    val_end = train_end + int(len(text) * fractions[1])
+    if not 0 < train_end < val_end < len(text):
+        raise ValueError(f"{name}: {len(text)} characters are too few to split by {fractions}")
+    notes = (
+        f"{source}no official split: characters [0, {train_end}) train, [{train_end}, {val_end}) "
+        f"validation, [{val_end}, {len(text)}) test (contiguous)"
+    )
+    return TextSplits(name, text[:train_end], text[train_end:val_end], text[val_end:], notes)
+
+
+def load_text_file(path: str | os.PathLike[str], fractions: tuple[float, float] = (0.9, 0.05)) -> TextSplits:
+    """Any UTF-8 text file, split contiguously as :func:`split_text` (e.g. to fine-tune on it).
+    A missing or empty file raises a :class:`~dfazoo.data.root.DatasetError` naming it."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DatasetNotFoundError(f"corpus file {path} does not exist")
+    return split_text(path.stem, _read_text(path), fractions, f"{path.name}: ")
 
 
 def load_shakespeare(
@@ -52,14 +80,7 @@ def load_shakespeare(
         dataset="Tiny Shakespeare",
         expected_files=["input.txt"],
     )
-    text = _read_text(folder / "input.txt")
-    train_end = int(len(text) * fractions[0])
-    val_end = train_end + int(len(text) * fractions[1])
-    notes = (
-        f"no official split: characters [0, {train_end}) train, [{train_end}, {val_end}) validation, "
-        f"[{val_end}, {len(text)}) test"
-    )
-    return TextSplits("shakespeare", text[:train_end], text[train_end:val_end], text[val_end:], notes)
+    return split_text("shakespeare", _read_text(folder / "input.txt"), fractions)
 
 
 def load_wikitext(root: str | os.PathLike[str] | None = None, name: str = "wikitext-2") -> TextSplits:

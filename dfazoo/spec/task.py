@@ -44,6 +44,10 @@ class Task(abc.ABC):
         """The split a trained model is reported on: ``"test"`` when the task has one."""
         return "test" if "test" in self.splits else self.selection_split
 
+    def prepare_model(self, model: torch.nn.Module) -> None:  # noqa: B027 (optional hook)
+        """Hook the trainer calls once with the model before training (e.g. to hand it the
+        task's tokenizer, saved with it). Nothing by default."""
+
     @abc.abstractmethod
     def train_batches(self, epoch: int, generator: torch.Generator) -> Iterable[Any]:
         """The batches of one epoch, shuffled with ``generator`` only (for exact resume)."""

@@ -137,6 +137,7 @@ class Trainer:
         seed_everything(recipe.seed)
         self.model = (model if model is not None else build_model(recipe)).to(self.dist.device)
         self.task = task if task is not None else make_task(recipe, data_root)
+        self.task.prepare_model(self.model)
         self.generator = torch.Generator().manual_seed(recipe.seed)
         self.optimizer = build_optimizer(self.model, recipe.optimizer)
         self.scheduler, self.interval = build_scheduler(

@@ -312,8 +312,34 @@ print(dfazoo.measure_alignment(model, *task.alignment_batch()))
 ```"""
 
 
-def _inputs_section(recipe: Recipe) -> str:
-    """How to prepare inputs: an image classifier's measured per-channel normalisation."""
+def _lm_section(recipe: Recipe, results: dict[str, Any]) -> str:
+    """A language model's tokenizer, per-character loss and a generated sample with its seed."""
+    test = results.get("test_metrics", {})
+    nats = f"{test['nats_per_char']:.3f}" if "nats_per_char" in test else "n/a"
+    vocab = recipe.arch_config.get("vocab_size")
+    text = f"""
+Inputs: text, through the byte-level BPE tokenizer ({vocab} tokens, trained on the train split
+only) saved beside the weights as `tokenizer.json`: `model.encode(text)` / `model.decode(ids)`, or
+`transformers.PreTrainedTokenizerFast(tokenizer_file="tokenizer.json")`. Test loss: {nats} nats per
+character (independent of the tokenizer); perplexity is per BPE token.
+`dfazoo generate {recipe.model_id} --prompt "ROMEO:"` samples from it;
+`dfazoo export {recipe.model_id} --to transformers DIR` writes a GPT-2 checkpoint with identical logits.
+"""
+    sample = results.get("sample")
+    if sample:
+        text += (
+            f"\nSample (`dfazoo generate {recipe.model_id} --prompt {json.dumps(sample['prompt'])} "
+            f"--max-new-tokens {sample['max_new_tokens']} --temperature {sample['temperature']:g} "
+            f"--top-k {sample['top_k']} --seed {sample['seed']}`):\n\n```text\n{sample['text']}\n```\n"
+        )
+    return text
+
+
+def _inputs_section(recipe: Recipe, results: dict[str, Any] | None = None) -> str:
+    """How to prepare inputs: an image classifier's measured per-channel normalisation, a
+    language model's tokenizer."""
+    if recipe.task == "language_modeling":
+        return _lm_section(recipe, results or {})
     if recipe.task != "image_classification":
         return ""
     from dfazoo.vision.normalization import preprocessing
@@ -370,7 +396,7 @@ Dataset **{recipe.dataset}**, task `{recipe.task}` with `{json.dumps(recipe.task
 {_alignment_section(results)}
 
 ## How to use
-{_inputs_section(recipe)}
+{_inputs_section(recipe, results)}
 {_usage_section(recipe, results)}
 
 ## How to reproduce

@@ -24,7 +24,7 @@ from dfazoo.core.serialization import (
     load_folder as load_folder_as,
 )
 from dfazoo.project import cards_dir, hub_org, repo_root, zoo_root
-from dfazoo.spec import get_architecture, get_recipe
+from dfazoo.spec import domains, get_architecture, get_recipe
 from dfazoo.version import __version__
 
 CARD_NAME = "README.md"
@@ -61,6 +61,11 @@ def _is_hub_repo_id(name: str) -> bool:
     return len(parts) == 2 and all(parts) and not name.startswith((".", "~"))
 
 
+def extra_files() -> list[str]:
+    """Every registered architecture's extra model files (e.g. ``tokenizer.json``)."""
+    return sorted({f for d in domains().values() for cls in d.architectures for f in cls.extra_files})
+
+
 def _download(repo_id: str, revision: str | None) -> Path:
     """Snapshot a Hub repo into the HF cache; ``$HF_ENDPOINT`` is read at call time."""
     from huggingface_hub import constants as hf_constants
@@ -79,7 +84,7 @@ def _download(repo_id: str, revision: str | None) -> Path:
             repo_id,
             revision=revision,
             endpoint=os.environ.get("HF_ENDPOINT") or None,
-            allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, CARD_NAME],
+            allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, *extra_files()],
             etag_timeout=5,
         )
     except (RepositoryNotFoundError, RevisionNotFoundError) as err:

@@ -31,7 +31,15 @@ from dfazoo.train.checkpoint import load_checkpoint
 from dfazoo.train.runner import RunRecord, default_root, run, run_folder
 from dfazoo.zoo.cards import counterpart_ids, render_card, results_dir, write_card
 from dfazoo.zoo.finetune import head_module
-from dfazoo.zoo.hub import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, cards_dir, read_config, save_model
+from dfazoo.zoo.hub import (
+    CARD_NAME,
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    cards_dir,
+    extra_files,
+    read_config,
+    save_model,
+)
 from dfazoo.zoo.seeds import table_seeds
 from dfazoo.zoo.user_card import RECIPE_NAME, RESULT_NAME, user_card
 
@@ -104,6 +112,7 @@ def released_model(record: RunRecord) -> DFAModel:
     """The best-validation weights of ``record``'s run, in eval mode."""
     model = build_model(record.recipe)
     model.load_state_dict(load_checkpoint(record.folder / "best.pt"))
+    model.load_extra(record.folder)  # e.g. the tokenizer the run saved beside its weights
     return model.eval()
 
 
@@ -154,7 +163,17 @@ def release_results(recipe: Recipe, records: list[RunRecord], model: DFAModel, s
         "error_size": model.feedback.error_size,
         "head_replaceable": isinstance(_head_or_none(model), nn.Linear),
         "date": datetime.date.today().isoformat(),
+        **({"sample": lm_sample(model)} if getattr(model, "tokenizer", None) is not None else {}),
     }
+
+
+def lm_sample(model: DFAModel, prompt: str = "ROMEO:", seed: int = 0) -> dict[str, Any]:
+    """A language model's generated sample for its card, with the settings that reproduce it."""
+    from dfazoo.nlp.generate import stream_text
+
+    settings = {"max_new_tokens": 80, "temperature": 0.8, "top_k": 40, "seed": seed}
+    text = prompt + "".join(stream_text(model, prompt, **settings))  # type: ignore[arg-type]
+    return {"prompt": prompt, **settings, "text": text}
 
 
 def write_release(
@@ -332,7 +351,7 @@ def push_to_hub(
             repo_id=target,
             folder_path=path,
             repo_type="model",
-            allow_patterns=list(PUBLISHED_FILES),
+            allow_patterns=[*PUBLISHED_FILES, *extra_files()],
             commit_message=f"dfazoo {__version__}: release {path.name}",
         )
     return plan

@@ -1,0 +1,127 @@
+"""NLP zoo recipes and the Table 5 protocol of the scaling paper (§3.3) at CPU scale.
+
+One model size and one token budget for every row: 4 pre-LN blocks, d 128, 4 heads, ff 512,
+context 128 BPE tokens, dropout 0.1, a 2,048-token byte-level BPE trained on the train split;
+batch 32 windows, 30 epochs of 100 steps = 3,000 steps = 12.3M training tokens (~31M
+characters, ~35 passes over the 1.0M-character train split). Validation after every epoch.
+
+Rows (Table 5's sequence; lr halved as the paper's 1e-4 -> 5e-5): BP ``base`` (Adam, β2 0.98,
+lr 1e-3, 200 warm-up steps then cosine) and ``beta2`` (β2 0.999); DFA macro and micro ``base`` ->
+``lower_lr`` (5e-4) -> ``beta2`` (+ β2 0.999) -> ``plateau`` (+ lr x0.2 when validation perplexity
+stops falling, instead of warm-up + cosine); shallow ``base``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dfazoo.spec.recipe import Recipe
+
+PAPER = "Launay et al. 2020, Direct Feedback Alignment Scales to Modern Deep Learning Tasks and Architectures"
+VOCAB = 2048
+CONTEXT = 128
+ARCH: dict[str, Any] = {
+    "vocab_size": VOCAB,
+    "d_model": 128,
+    "n_layers": 4,
+    "n_heads": 4,
+    "d_ff": 512,
+    "max_len": CONTEXT,
+    "dropout": 0.1,
+}
+TASK: dict[str, Any] = {"vocab_size": VOCAB, "context": CONTEXT, "steps_per_epoch": 100}
+EPOCHS, BATCH, WARMUP = 30, 32, 200
+SIZE_TEXT = (
+    f"4 blocks, d 128, 4 heads, ff 512, context {CONTEXT} tokens, dropout 0.1, BPE {VOCAB}; batch {BATCH}, "
+    f"{EPOCHS} x {TASK['steps_per_epoch']} steps ({EPOCHS * TASK['steps_per_epoch'] * BATCH * CONTEXT / 1e6:.1f}M tokens)"
+)
+SHAKESPEARE_NOTES = (
+    "Tiny Shakespeare (1,115,394 characters), no official split: contiguous 90 / 5 / 5 % "
+    "train / validation / test by character position; byte-level BPE (2,048 tokens) trained on the "
+    "train split only."
+)
+# Table 5 (WikiText-103, 6 x d512, BPE 32k): best validation perplexity of each row.
+PAPER_PPL: dict[tuple[str, str], float] = {
+    ("bp", "base"): 34.4,
+    ("bp", "beta2"): 29.8,
+    ("dfa-macro", "base"): 95.0,
+    ("dfa-macro", "lower_lr"): 77.1,
+    ("dfa-macro", "beta2"): 55.0,
+    ("dfa-macro", "plateau"): 52.0,
+    ("dfa-micro", "base"): 182.0,
+    ("dfa-micro", "lower_lr"): 166.0,
+    ("dfa-micro", "beta2"): 99.9,
+    ("dfa-micro", "plateau"): 93.3,
+    ("shallow", "base"): 428.0,
+}
+ROWS: dict[str, tuple[str, ...]] = {
+    "bp": ("base", "beta2"),
+    "dfa-macro": ("base", "lower_lr", "beta2", "plateau"),
+    "dfa-micro": ("base", "lower_lr", "beta2", "plateau"),
+    "shallow": ("base",),
+}
+ROW_LABELS = {
+    "base": "Adam β2 0.98, warm-up + cosine",
+    "lower_lr": "lower lr",
+    "beta2": "β2 0.999",
+    "plateau": "+ reduce on plateau (x0.2)",
+}
+# The row each zoo model is trained as, until a release picks runs (releases.json).
+ZOO_ROWS = {"bp": "beta2", "dfa-macro": "plateau", "dfa-micro": "plateau", "shallow": "base"}
+
+
+def _optim(row: str, lr: float, warmup: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(optimizer, scheduler) of a Table 5 row."""
+    lower = row in ("lower_lr", "beta2", "plateau")
+    beta2 = 0.999 if row in ("beta2", "plateau") else 0.98
+    optimizer = {"name": "adam", "lr": lr / 2 if lower else lr, "betas": [0.9, beta2]}
+    if row == "plateau":
+        return optimizer, {"name": "plateau", "factor": 0.2, "patience": 1}
+    return optimizer, {"name": "cosine", "interval": "step", "warmup": warmup}
+
+
+def lm_recipe(
+    variant: str = "bp",
+    row: str = "base",
+    seed: int = 0,
+    epochs: int = EPOCHS,
+    lr: float = 1e-3,
+    dataset: str = "shakespeare",
+    warmup: int = WARMUP,
+    **task: Any,
+) -> Recipe:
+    """The Table 5 row ``row`` of ``variant`` (``bp``, ``dfa-macro``, ``dfa-micro``, ``shallow``)."""
+    if row not in ROWS[variant]:
+        raise ValueError(f"{variant} has rows {ROWS[variant]}, not {row!r}")
+    method, _, placement = variant.partition("-")
+    optimizer, scheduler = _optim(row, lr, warmup)
+    name = variant.replace("dfa-", "DFA ").replace("bp", "BP")
+    return Recipe(
+        model_id=f"transformer-{dataset}-{variant}",
+        domain="nlp",
+        arch="transformer",
+        dataset=dataset,
+        method=method,
+        placement=placement or "macro",
+        task="language_modeling",
+        metric="perplexity",
+        higher_is_better=False,
+        arch_config=dict(ARCH),
+        task_config={**TASK, **task},
+        optimizer=optimizer,
+        scheduler=scheduler,
+        epochs=epochs,
+        batch_size=BATCH,
+        seed=seed,
+        tolerance=0.5,
+        description=f"GPT-style Transformer LM ({SIZE_TEXT}) on {dataset}, trained with {name} "
+        f"(Table 5 row: {ROW_LABELS[row]}).",
+        data_notes=SHAKESPEARE_NOTES if dataset == "shakespeare" else "",
+        paper_value=PAPER_PPL.get((variant, row)),
+        paper_ref=f"{PAPER}, Table 5 (WikiText-103, 6 x d512: the paper's scale, not ours)",
+        notes="Perplexity per BPE token (lower is better); nats per character beside it. The decoder "
+        "(final norm + head) trains by BP in every method; shallow trains only it.",
+    )
+
+
+RECIPES: tuple[Recipe, ...] = tuple(lm_recipe(v, ZOO_ROWS[v]) for v in ROWS)

@@ -1,0 +1,158 @@
+"""eval/nlp_table5.py (runner-based, resumable, learning curves) and eval/nlp_finetune.py on tiny fixtures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+from eval_scripts import load_eval_script
+from nlp_fixtures import TINY, corpus_text, tiny_lm, write_corpus
+
+from dfazoo.nlp.recipes import lm_recipe
+
+table5 = load_eval_script("nlp_table5")
+nlp_finetune = load_eval_script("nlp_finetune")
+
+
+def _tiny_recipe(corpus, row, seed=0):
+    variant, name = row.split("/")
+    recipe = lm_recipe(
+        variant,
+        name,
+        seed=seed,
+        epochs=2,
+        warmup=2,
+        dataset="text",
+        corpus_file=str(corpus),
+        vocab_size=300,
+        context=16,
+        steps_per_epoch=3,
+    )
+    return dataclasses.replace(recipe, batch_size=4, arch_config={**TINY, "vocab_size": 300, "max_len": 16})
+
+
+def test_a_released_lm_carries_its_tokenizer_into_the_card_folder(tmp_path):
+    from dfazoo.train.runner import run
+    from dfazoo.zoo.hub import save_model
+    from dfazoo.zoo.publish import released_model
+
+    record = run(_tiny_recipe(write_corpus(tmp_path), "dfa-macro/base"), root=tmp_path / "runs")
+    model = released_model(record)
+    assert model.decode(model.encode("my lord")) == "my lord"
+    card = save_model(model, tmp_path / "card")
+    assert (card / "tokenizer.json").read_text() == (record.folder / "tokenizer.json").read_text()
+
+
+def test_table5_quick_trains_through_the_runner_and_resumes(tmp_path, monkeypatch):
+    corpus = write_corpus(tmp_path)
+    monkeypatch.setattr(table5, "recipe_for", lambda row, quick, seed=0: _tiny_recipe(corpus, row, seed))
+    argv = [
+        "--quick",
+        "--rows",
+        "bp/base",
+        "dfa-micro/plateau",
+        "--runs-root",
+        str(tmp_path / "runs"),
+        "--results",
+        str(tmp_path / "res"),
+    ]
+    result = table5.main(argv)
+    rows = result["rows"]
+    assert list(rows) == ["bp/base", "dfa-micro/plateau"]
+    assert [p["epoch"] for p in rows["bp/base"]["curve"]] == [1, 2]  # a learning curve point per epoch
+    assert rows["dfa-micro/plateau"]["alignment"] and not rows["bp/base"]["alignment"]
+    assert "dfa-micro" in result["ratios"]
+    assert len(list((tmp_path / "res" / "nlp_table5_quick" / "runs").glob("*.json"))) == 2
+    for suffix in ("md", "json", "png"):
+        assert (tmp_path / "res" / f"nlp_table5_quick.{suffix}").exists()
+    # Resumable: a second invocation reuses the committed records; nothing trains even when the
+    # run folders are gone, and the curves are kept from the JSON.
+    shutil.rmtree(tmp_path / "runs")
+    again = table5.main(argv)
+    assert again["rows"]["bp/base"]["test"] == rows["bp/base"]["test"]
+    assert again["rows"]["bp/base"]["curve"] == rows["bp/base"]["curve"]
+    assert not (tmp_path / "runs").exists()
+
+
+def test_finetune_keeps_dfa_and_the_tokenizer_and_learns_the_new_text(tmp_path):
+    source = tiny_lm("dfa", "macro", max_len=16).save_pretrained(tmp_path / "src")
+    text = tmp_path / "other.txt"
+    text.write_text(corpus_text(8_000, seed=5).upper())
+    out = nlp_finetune.main(
+        [
+            "--source",
+            str(source),
+            "--text",
+            str(text),
+            "--epochs",
+            "2",
+            "--steps",
+            "8",
+            "--lr",
+            "3e-3",
+            "--run-dir",
+            str(tmp_path / "run"),
+            "--out",
+            str(tmp_path / "ft.json"),
+        ]
+    )
+    assert (out["method"], out["placement"]) == ("dfa", "macro")
+    assert out["test_after"]["perplexity"] < out["test_before"]["perplexity"]
+    saved = json.loads((tmp_path / "ft.json").read_text())
+    assert saved["test_after"] == out["test_after"]
+    # The fine-tuned folder keeps the source's tokenizer.
+    assert (tmp_path / "run" / "tokenizer.json").read_text() == (source / "tokenizer.json").read_text()
+
+
+def test_bench_generate_reports_both_paths(tmp_path):
+    bench = load_eval_script("bench_generate")
+    result = bench.main(["--tokens", "6", "--repeats", "1", "--threads", "1", "--results", str(tmp_path)])
+    assert result["tokens_per_s_cached"] > 0 and result["tokens_per_s_uncached"] > 0
+    assert (tmp_path / "bench_generate.md").read_text().startswith("# Generation speed")
+
+
+def test_an_lm_card_shows_tokenizer_nats_per_char_and_a_reproducible_sample():
+    from dfazoo.spec import get_recipe
+    from dfazoo.zoo.cards import render_card
+    from dfazoo.zoo.publish import lm_sample
+
+    model = tiny_lm()
+    sample = lm_sample(model, prompt="the king")
+    assert sample == lm_sample(model, prompt="the king") and sample["text"].startswith("the king")
+    recipe = get_recipe("transformer-shakespeare-dfa-macro")
+    results = {
+        "model_id": recipe.model_id,
+        "value": 50.0,
+        "std": None,
+        "seed": 0,
+        "seeds": [0],
+        "split": "test",
+        "best_epoch": 30,
+        "alignment": {"blocks.0.point": {"mean": 0.1, "std": 0.01}},
+        "wall_time": 60.0,
+        "command": f"python scripts/train_zoo.py {recipe.model_id}",
+        "config": {},
+        "error_size": 2048,
+        "head_replaceable": True,
+        "test_metrics": {"perplexity": 50.0, "nats_per_char": 1.6123},
+        "sample": sample,
+    }
+    card = render_card(recipe, results)
+    assert "tokenizer.json" in card and "1.612 nats per" in card
+    assert sample["text"] in card and "--seed 0" in card
+    assert "90 / 5 / 5" in card  # the split
+
+
+def test_finetune_on_a_missing_or_empty_text_is_one_line_and_writes_nothing(tmp_path):
+    import pytest
+
+    source = tiny_lm().save_pretrained(tmp_path / "src")
+    (tmp_path / "empty.txt").write_text("")
+    for text, message in ((tmp_path / "nope.txt", "does not exist"), (tmp_path / "empty.txt", "is empty")):
+        with pytest.raises(SystemExit) as exit_info:
+            nlp_finetune.main(
+                ["--source", str(source), "--text", str(text), "--out", str(tmp_path / "o.json")]
+            )
+        assert message in str(exit_info.value.code) and "\n" not in str(exit_info.value.code)
+        assert not (tmp_path / "o.json").exists()
