@@ -232,3 +232,17 @@ def test_bench_times_bp_and_dfa_on_the_same_nerf(tmp_path, monkeypatch):
     assert len(result["bp"]["steps"]) == len(result["dfa"]["steps"]) == 2
     assert result["dfa_over_bp"] == pytest.approx(result["dfa"]["step_s"] / result["bp"]["step_s"])
     assert "DFA / BP step time" in (tmp_path / "bench_nerf_quick.md").read_text()
+
+
+@pytest.mark.data
+def test_real_lego_task_holds_out_every_tenth_frame(shared_data):
+    if not (shared_data / "nerf/nerf_synthetic/lego/transforms_train.json").exists():
+        pytest.skip("lego absent")
+    task = ViewSynthesisTask(
+        dataclasses.replace(get_recipe("tinynerf-lego-dfa"), task_config={"size": 20}), str(shared_data)
+    )
+    views = task.scene.splits
+    assert [len(views[s].files) for s in ("train", "val", "test")] == [80, 10, 10]
+    assert views["test"].files[:2] == ("train/r_0.png", "train/r_10.png")
+    assert views["val"].files[0] == "train/r_5.png" and task.target.shape == (80 * 20 * 20, 3)
+    assert task.target.min() >= 0 and task.target.max() <= 1
