@@ -2,10 +2,11 @@
 shallow, PSNR and SSIM on the 10 held-out test views (train frames i % 10 == 0, never trained on).
 
     python eval/nerf_table1.py --data-root ../shared/data            # full: Tiny-NeRF x3 (~30 min each), NeRF x2 (~90 min each)
-    python eval/nerf_table1.py --data-root ../shared/data --quick    # Tiny-NeRF at 50 x 50, 300 steps each (~3 min, 1 thread)
+    python eval/nerf_table1.py --data-root ../shared/data --quick    # Tiny-NeRF at 50 x 50, 300 steps each (~2.5 CPU-min, 1 thread)
 
-Every cell trains once (seed 0) through the project's runner, so an interrupted run resumes; finished
-runs are recorded in ``eval/results/nerf_table1_runs{,_quick}/<run_key>.json``. Writes
+Every cell trains once (seed 0) through the project's runner, so an interrupted run resumes and
+``--archs tinynerf`` / ``--archs nerf`` can run in parallel (each writes the table of every finished
+cell); finished runs are recorded in ``eval/results/nerf_table1_runs{,_quick}/<run_key>.json``. Writes
 ``eval/results/nerf_table1{,_quick}.{md,json}`` and ``.png`` (ground truth / BP / DFA / shallow
 Tiny-NeRF renders of three test views), the figure from the run folders' best weights.
 """
@@ -25,7 +26,7 @@ import torch
 from dfazoo.nerf import TinyNeRF, ViewSynthesisTask
 from dfazoo.nerf.recipes import PAPER_PSNR, nerf_recipe
 from dfazoo.spec.recipe import Recipe
-from dfazoo.train.runner import RunRecord, default_root, run, run_folder
+from dfazoo.train.runner import RunRecord, cached, default_root, run, run_folder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CELLS: tuple[tuple[str, str], ...] = (
@@ -153,10 +154,11 @@ def main(argv: list[str] | None = None) -> None:
     root = args.runs_root or default_root()
     records_dir = args.results / f"nerf_table1_runs{suffix}"
     started = time.perf_counter()
-    records = [
-        run(r, root=root, records=records_dir, data_root=args.data_root, threads=args.threads)
-        for r in recipes(args.quick, args.archs)
-    ]
+    for recipe in recipes(args.quick, args.archs):
+        run(recipe, root=root, records=records_dir, data_root=args.data_root, threads=args.threads)
+    # Every finished cell, also those trained by another invocation (e.g. --archs nerf in parallel).
+    every = recipes(args.quick, ["tinynerf", "nerf"])
+    records = [rec for r in every if (rec := cached(r, root, records_dir)) is not None]
     cells = [cell(r) for r in records]
     notes = records[0].data_notes if records else ""
     base = args.results / f"nerf_table1{suffix}"
