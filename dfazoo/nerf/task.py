@@ -21,15 +21,12 @@ from dfazoo.nerf.render import camera_rays, composite, over_white, psnr, render_
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.task import Task
 
-HOLDOUT_EVERY = 10
-HOLDOUT_NOTE = (
-    "test views: train frames 0, 10, ..., 90 (i % 10 == 0); validation views: frames 5, 15, ..., 95; "
-    "never trained on"
-)
+HOLDOUT_EVERY = 10  # test views: train frames i % 10 == 0; validation views: i % 10 == 5
 
 
 @functools.lru_cache(maxsize=2)
-def _cached_scene(root: str | None, scene: str, size: int) -> BlenderScene:
+def cached_scene(root: str | None, scene: str, size: int) -> BlenderScene:
+    """The Blender ``scene`` at ``size`` x ``size`` with the task's held-out views (kept in memory)."""
     return load_blender(root, scene, size=size, holdout_every=HOLDOUT_EVERY)
 
 
@@ -47,15 +44,13 @@ class ViewSynthesisTask(Task):
 
     name = "view_synthesis"
 
-    def __init__(
-        self, recipe: Recipe, data_root: str | None = None, scene: BlenderScene | None = None
-    ) -> None:
+    def __init__(self, recipe: Recipe, data_root: str | None = None) -> None:
         super().__init__(recipe, data_root)
         cfg = recipe.task_config
-        self.scene = scene or _cached_scene(
+        self.scene = cached_scene(
             None if data_root is None else str(data_root), cfg.get("scene", "lego"), int(cfg.get("size", 100))
         )
-        self.data_notes = f"{self.scene.notes}; {HOLDOUT_NOTE}; images {self.scene.height}x{self.scene.width}"
+        self.data_notes = f"{self.scene.notes}; held-out views never trained on; images {self.scene.height}x{self.scene.width}"
         self.batch_size = int(recipe.batch_size or 1024)
         self.steps_per_epoch = int(cfg.get("steps_per_epoch", 100))
         self.val_views = cfg.get("val_views")

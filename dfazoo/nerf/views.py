@@ -16,7 +16,7 @@ from dfazoo.data.nerf import BlenderScene
 from dfazoo.data.root import DatasetNotFoundError, data_root
 from dfazoo.nerf.fields import NeRF
 from dfazoo.nerf.render import orbit_pose, over_white, psnr, render_image, ssim
-from dfazoo.nerf.task import _cached_scene
+from dfazoo.nerf.task import cached_scene
 
 
 def load_scene(root: str | os.PathLike[str] | None, scene: str = "lego", size: int = 100) -> BlenderScene:
@@ -25,7 +25,7 @@ def load_scene(root: str | os.PathLike[str] | None, scene: str = "lego", size: i
     folder = data_root(root) / "nerf" / "nerf_synthetic" / scene
     if not (folder / "transforms_train.json").is_file():
         raise DatasetNotFoundError(f"scene folder {folder} has no transforms_train.json")
-    return _cached_scene(None if root is None else str(root), scene, int(size))
+    return cached_scene(None if root is None else str(root), scene, int(size))
 
 
 def to_png(image: torch.Tensor, path: Path) -> None:
