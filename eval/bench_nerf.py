@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "arch_config": arch,
         "platform": platform.platform(),
         "command": "python eval/bench_nerf.py"
-        + (" --quick" if args.quick else f" --steps {steps} --rays {rays}"),
+        + (" --quick" if args.quick else f" --steps {steps} --rays {rays}")
+        + f" --threads {' '.join(map(str, args.threads))}",
     }
     name = "bench_nerf_quick" if args.quick else "bench_nerf"
     (args.results / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
