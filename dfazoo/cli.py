@@ -1,4 +1,5 @@
-"""The ``dfazoo`` command: list, inspect, evaluate, train, align, generate, export, publish, plot, demo."""
+"""The ``dfazoo`` command: list, inspect, evaluate, train, align, generate, export, render, publish, plot,
+demo."""
 
 from __future__ import annotations
 
@@ -303,6 +304,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_render(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    entry = read_index().get(args.id)
+    if entry is not None and entry["domain"] != "nerf":
+        raise UsageError(
+            f"{args.id} is a {entry['domain']} model, not a NeRF; render takes a nerf or tinynerf model"
+        )
+    from dfazoo.nerf import NeRF
+    from dfazoo.nerf.views import load_scene, render_views
+    from dfazoo.zoo.hub import from_pretrained
+
+    model = from_pretrained(args.id)
+    if not isinstance(model, NeRF):
+        raise UsageError(
+            f"{args.id} is a {model.arch_name} model, not a NeRF; render takes a nerf or tinynerf model"
+        )
+    scene = load_scene(args.data_root, args.scene, args.size)
+    metrics = render_views(model, scene, out, frames=args.frames, progress=sys.stderr.isatty())
+    print(
+        f"{args.id}: {len(metrics['views'])} held-out views (PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.3f}) and turntable.gif in {out}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dfazoo", description="The model zoo of Direct Feedback Alignment.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -395,6 +422,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="plot a training run (loss, metrics, alignment)")
     p.add_argument("run_dir")
     p.set_defaults(func=_cmd_plot)
+
+    p = sub.add_parser("render", help="render a NeRF's held-out views (PNG) and a turntable GIF")
+    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name of a nerf/tinynerf model")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--frames", type=int, default=40, help="turntable frames (default 40)")
+    p.add_argument("--size", type=int, default=100, help="image side in pixels (default 100)")
+    p.add_argument("--scene", default="lego")
+    p.add_argument("--data-root")
+    p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser("demo", help="train BP, DFA and shallow side by side on a small task")
     p.add_argument("--epochs", type=int)

@@ -36,6 +36,7 @@ _LOADERS: dict[str, str] = {
     "load_blender": "dfazoo.data.nerf",
     "TextSplits": "dfazoo.data.text",
     "load_shakespeare": "dfazoo.data.text",
+    "load_text_file": "dfazoo.data.text",
     "load_wikitext": "dfazoo.data.text",
 }
 
@@ -62,6 +63,7 @@ __all__ = [
     "load_movielens",
     "load_planetoid",
     "load_shakespeare",
+    "load_text_file",
     "load_wikitext",
     "require_files",
 ]
@@ -71,7 +73,7 @@ if TYPE_CHECKING:
     from dfazoo.data.movielens import Ratings, load_movielens
     from dfazoo.data.nerf import BlenderScene, load_blender
     from dfazoo.data.planetoid import load_planetoid
-    from dfazoo.data.text import TextSplits, load_shakespeare, load_wikitext
+    from dfazoo.data.text import TextSplits, load_shakespeare, load_text_file, load_wikitext
     from dfazoo.data.vision import (
         ImageData,
         load_cifar10,
