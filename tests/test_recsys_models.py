@@ -39,9 +39,11 @@ def grads(model: torch.nn.Module) -> dict[str, torch.Tensor | None]:
 
 @pytest.mark.parametrize("arch", list(BUILDERS))
 @pytest.mark.parametrize("placement", ["macro", "micro"])
-def test_every_parameter_learns_in_dfa_mode(arch, placement):
+@pytest.mark.parametrize("embedding_feedback", [True, False])
+def test_every_parameter_learns_in_dfa_mode(arch, placement, embedding_feedback):
     """The AFN bug of the public code (embeddings without feedback) would leave a zero gradient."""
-    model = BUILDERS[arch](method="dfa", placement=placement)
+    extra = {"embedding_feedback": embedding_feedback} if arch in ("dcn", "afn") else {}
+    model = BUILDERS[arch](method="dfa", placement=placement, **extra)
     dead = [n for n, g in grads(model).items() if g is None or not g.abs().sum() > 0]
     assert dead == []
 
@@ -57,12 +59,17 @@ def test_micro_adds_a_point_after_every_layer():
         "mlp.points.1",
     }
     afn = BUILDERS["afn"](placement="macro")
-    assert set(afn.feedback_points()) == {"embedding_point", "lnn_point", "mlp.points.1"}
+    assert set(afn.feedback_points()) == {"lnn_point", "mlp.points.1"}
+    assert "embedding_point" in BUILDERS["afn"](embedding_feedback=True).feedback_points()
 
 
 def _embedding_grad(model, scale: float) -> torch.Tensor:
     model.feedback.matrix.mul_(scale)
     return grads(model)["embedding.embedding.weight"].clone()
+
+
+def test_linear_terms_start_at_zero():
+    assert not BUILDERS["deepfm"]().linear.fc.weight.any()
 
 
 def test_deepfm_embeddings_learn_through_the_fm_only_dcn_embeddings_by_dfa():

@@ -97,3 +97,11 @@ def test_table2_quick_writes_results_and_resumes(tmp_path, monkeypatch):
     assert len(records) == 6
     monkeypatch.setattr(table, "run", lambda *a, **k: pytest.fail("a finished run was retrained"))
     table.main(args)
+
+
+def test_bench_recsys_times_bp_and_dfa_in_one_run(tmp_path):
+    bench = load_eval_script("bench_recsys")
+    result = bench.main(["--quick", "--out", str(tmp_path)])
+    for case in result["cases"].values():
+        assert case["bp"]["samples_per_s"] > 0 and case["dfa"]["samples_per_s"] > 0
+    assert "| deepfm-400x3 |" in (tmp_path / "bench_recsys_quick.md").read_text()
