@@ -56,14 +56,14 @@ def cells(args: argparse.Namespace) -> list[tuple[str, str, str]]:
     ]
 
 
-def grid(arch: str, quick: bool) -> list[dict[str, float | None]]:
+def grid(arch: str, args: argparse.Namespace) -> list[dict[str, float | None]]:
     """The hyperparameter settings searched for ``arch`` (FM has no dropout)."""
-    if quick:
+    if args.quick:
         return [{"lr": None, "dropout": None, "weight_decay": None}]
-    dropouts = (None,) if arch == "fm" else GRID["dropout"]
+    dropouts = (None,) if arch == "fm" else args.dropouts
     return [
         {"lr": lr, "dropout": d, "weight_decay": wd}
-        for lr, d, wd in itertools.product(GRID["lr"], dropouts, GRID["weight_decay"])
+        for lr, d, wd in itertools.product(args.lrs, dropouts, args.weight_decays)
     ]
 
 
@@ -86,7 +86,7 @@ def run_cell(
         return ctr_recipe(arch, ds, method, seed=seed, epochs=epochs, synthetic=synthetic or None, **setting)
 
     searched = []
-    for setting in grid(arch, args.quick):
+    for setting in grid(arch, args):
         record = train(recipe(setting, 0), args, records)
         if record is not None and record.val is not None:
             searched.append((record.val, setting))
@@ -160,6 +160,10 @@ def checks(out: dict[str, dict[str, Any]], ds: str) -> list[str]:
     return lines
 
 
+def searched_grid(args: argparse.Namespace) -> dict[str, list[float]]:
+    return {"lr": args.lrs, "dropout": args.dropouts, "weight_decay": args.weight_decays}
+
+
 def render(
     out: dict[str, dict[str, Any]], args: argparse.Namespace, elapsed: float, oracle: float | None
 ) -> str:
@@ -171,7 +175,7 @@ def render(
         "",
         f"Produced by `{cmd}`. Test AUC and log loss at the best-validation-AUC epoch, mean ± sample "
         "std over n seeds, for the setting chosen on validation AUC (seed 0) from the grid "
-        f"{'(none: recipe defaults, --quick)' if args.quick else json.dumps(GRID)}. The paper's numbers "
+        f"{'(none: recipe defaults, --quick)' if args.quick else json.dumps(searched_grid(args))}. The paper's numbers "
         "are on **Criteo**, which is not available offline here (nor Avazu, MovieLens-1M): our "
         "real-data benchmark is MovieLens-100K (click = rating ≥ 4, 8 fields, first genre only, seeded "
         "80/10/10 split), beside the synthetic benchmark of `dfazoo.data.synthetic_ctr` "
@@ -242,6 +246,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--archs", nargs="+", default=list(ARCHS), choices=ARCHS)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--epochs", type=int, help="override the recipes' epochs")
+    parser.add_argument(
+        "--lrs", nargs="+", type=float, default=list(GRID["lr"]), help="grid: Adam learning rates"
+    )
+    parser.add_argument(
+        "--dropouts", nargs="+", type=float, default=list(GRID["dropout"]), help="grid: MLP dropouts"
+    )
+    parser.add_argument(
+        "--weight-decays",
+        nargs="+",
+        type=float,
+        default=list(GRID["weight_decay"]),
+        help="grid: weight decays",
+    )
     parser.add_argument("--cached-only", action="store_true", help="train nothing: tabulate finished runs")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)

@@ -34,6 +34,19 @@ def test_movielens_ctr_rows_join_the_side_features(tmp_path):
     assert {k: len(v) for k, v in table.splits.items()} == {"train": 240, "val": 30, "test": 30}
 
 
+@pytest.mark.data
+def test_real_ml100k_is_encoded_without_out_of_vocabulary_ids(shared_data):
+    recipe = ctr_recipe("fm", "ml100k", "bp")
+    task = CTRTask(recipe, str(shared_data))
+    assert task.x.shape == (100_000, 8) and 0.55 < float(task.y.mean()) < 0.56
+    names = [f["name"] for f in recipe.arch_config["fields"]]
+    in_vocab = (task.x > 0).all(0).tolist()
+    assert dict(zip(names, in_vocab)) == {**dict.fromkeys(names, True), "zip": False, "year": False}
+    assert (
+        float((task.x[:, names.index("zip")] == 0).float().mean()) < 0.03
+    )  # letters: Canadian codes (2.1% of ratings)
+
+
 def test_malformed_user_line_names_the_file_and_the_line(tmp_path):
     folder = write_ml100k(tmp_path)
     lines = (folder / "u.user").read_text().splitlines()
@@ -105,3 +118,10 @@ def test_bench_recsys_times_bp_and_dfa_in_one_run(tmp_path):
     for case in result["cases"].values():
         assert case["bp"]["samples_per_s"] > 0 and case["dfa"]["samples_per_s"] > 0
     assert "| deepfm-400x3 |" in (tmp_path / "bench_recsys_quick.md").read_text()
+
+
+def test_table2_grid_searches_dropout_only_where_there_is_one():
+    table = load_eval_script("recsys_table2")
+    args = table.argparse.Namespace(quick=False, lrs=[1e-3, 3e-3], dropouts=[0.0, 0.5], weight_decays=[0.0])
+    assert [s["dropout"] for s in table.grid("fm", args)] == [None, None]
+    assert len(table.grid("dcn", args)) == 4 and {s["dropout"] for s in table.grid("dcn", args)} == {0.0, 0.5}
