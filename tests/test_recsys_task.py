@@ -17,7 +17,7 @@ from dfazoo.recsys.recipes import ctr_recipe
 from dfazoo.recsys.task import CTRTask
 from dfazoo.spec.registry import build_model
 
-TINY = {"num_samples": 2000, "vocab_sizes": [7, 5, 3], "teacher_width": 8}
+TINY = {"num_samples": 2000, "vocab_sizes": [7, 5, 3], "interaction_terms": 4}
 
 
 def test_movielens_ctr_rows_join_the_side_features(tmp_path):
@@ -84,6 +84,23 @@ def test_synthetic_benchmark_is_seeded_and_needs_its_teacher():
     assert a.oracle_logits[a.labels == 1].mean() > a.oracle_logits[a.labels == 0].mean() + 0.5
 
 
+def _main_effect_share(cfg: SyntheticCTRConfig) -> float:
+    """The largest share of the teacher logits' variance explained by one field's values."""
+    data = make_synthetic_ctr(cfg)
+    logits, shares = data.oracle_logits, []
+    for j in range(data.x.shape[1]):
+        column = data.x[:, j]
+        means = torch.bincount(column, weights=logits) / torch.bincount(column).clamp(min=1)
+        shares.append(float(means[column].var() / logits.var()))
+    return max(shares)
+
+
+def test_synthetic_high_order_part_has_no_main_effects():
+    cfg = SyntheticCTRConfig(num_samples=20_000, vocab_sizes=(6, 5, 4, 3), interaction_terms=3)
+    assert _main_effect_share(replace(cfg, low_weight=0.0)) < 0.01
+    assert _main_effect_share(replace(cfg, deep_weight=0.0)) > 0.1
+
+
 def test_synthetic_task_checks_the_recipe_fields_match_the_benchmark():
     recipe = ctr_recipe("dcn", "synthetic", "bp", synthetic=TINY, epochs=1)
     task = CTRTask(recipe)
@@ -91,6 +108,9 @@ def test_synthetic_task_checks_the_recipe_fields_match_the_benchmark():
     bad = replace(recipe, arch_config={**recipe.arch_config, "fields": recipe.arch_config["fields"][:2]})
     with pytest.raises(ValueError, match="sizes"):
         CTRTask(bad)
+    old = replace(recipe, task_config={**recipe.task_config, "generator_version": 1})
+    with pytest.raises(ValueError, match="generator v1"):
+        CTRTask(old)
 
 
 def test_table2_quick_writes_results_and_resumes(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from dfazoo.data.movielens_ctr import GENRES
-from dfazoo.data.synthetic_ctr import SyntheticCTRConfig
+from dfazoo.data.synthetic_ctr import GENERATOR_VERSION, SyntheticCTRConfig
 from dfazoo.recsys.fields import id_fields
 from dfazoo.spec.recipe import Recipe
 
@@ -102,6 +102,7 @@ def ctr_recipe(
     task_config: dict[str, Any] = {"split_seed": 0}
     if dataset == "synthetic":
         task_config["synthetic"] = dict(synthetic or {})
+        task_config["generator_version"] = GENERATOR_VERSION
     paper = PAPER_CRITEO.get((arch, method))
     table = "A.3 (shallow)" if method == "shallow" else "2"
     return Recipe(

@@ -6,7 +6,7 @@
 - ``split_seed`` (0): the seeded 80 / 10 / 10 split of either dataset;
 - ``synthetic``: :class:`~dfazoo.data.synthetic_ctr.SyntheticCTRConfig` fields (e.g.
   ``num_samples``), over its defaults; its ``seed`` stays 0 unless given, so every run of a
-  table sees the same benchmark;
+  table sees the same benchmark; ``generator_version`` must equal the generator's;
 - ``alignment_samples`` (512, as the paper's appendix A): validation rows the alignment is
   measured on.
 
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from sklearn.metrics import log_loss, roc_auc_score
 
 from dfazoo.data.movielens_ctr import load_movielens_ctr
-from dfazoo.data.synthetic_ctr import SyntheticCTRConfig, make_synthetic_ctr
+from dfazoo.data.synthetic_ctr import GENERATOR_VERSION, SyntheticCTRConfig, make_synthetic_ctr
 from dfazoo.recsys.fields import FieldEncoder
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.task import Task
@@ -58,6 +58,11 @@ class CTRTask(Task):
                 "genre = first listed genre. Criteo, Avazu and MovieLens-1M are not available offline here."
             )
         elif dataset == "synthetic":
+            version = cfg.get("generator_version", GENERATOR_VERSION)
+            if version != GENERATOR_VERSION:
+                raise ValueError(
+                    f"the recipe was made for synthetic generator v{version}; this is v{GENERATOR_VERSION}"
+                )
             data = make_synthetic_ctr(synthetic_config({"seed": 0, **cfg.get("synthetic", {})}))
             sizes = [f.get("size") for f in recipe.arch_config["fields"]]
             if sizes != list(data.config.vocab_sizes):
