@@ -42,7 +42,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "weight_decay": (0.0, 1e-5),
 }
 QUICK_SYNTHETIC: dict[str, Any] = {"num_samples": 200_000}
-QUICK_EPOCHS: dict[str, int] = {"ml100k": 12, "synthetic": 4}
+QUICK_EPOCHS: dict[str, int] = {"ml100k": 12, "synthetic": 5}
 
 
 def cells(args: argparse.Namespace) -> list[tuple[str, str, str]]:
