@@ -41,6 +41,12 @@ GRID: dict[str, tuple[float, ...]] = {
     "dropout": (0.0, 0.2, 0.5),
     "weight_decay": (0.0, 1e-5),
 }
+# How each architecture's embeddings may learn under DFA (dfazoo.recsys.models).
+EMBEDDING_MODES: dict[str, tuple[str, ...]] = {
+    "deepfm": ("point", "layer", "none"),
+    "dcn": ("point", "layer"),
+    "afn": ("point", "layer"),
+}
 QUICK_SYNTHETIC: dict[str, Any] = {"num_samples": 200_000}
 QUICK_EPOCHS: dict[str, int] = {"ml100k": 12, "synthetic": 5}
 
@@ -56,14 +62,18 @@ def cells(args: argparse.Namespace) -> list[tuple[str, str, str]]:
     ]
 
 
-def grid(arch: str, args: argparse.Namespace) -> list[dict[str, float | None]]:
-    """The hyperparameter settings searched for ``arch`` (FM has no dropout)."""
+def grid(arch: str, method: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The settings searched for ``arch`` and ``method``: FM has no dropout; the embeddings'
+    feedback (``--embedding-feedbacks``, default: the architecture's) matters for DFA only."""
+    modes = [None]
+    if method == "dfa" and arch != "fm":
+        modes = [m for m in args.embedding_feedbacks if m is None or m in EMBEDDING_MODES[arch]]
     if args.quick:
-        return [{"lr": None, "dropout": None, "weight_decay": None}]
+        return [{"lr": None, "dropout": None, "weight_decay": None, "embedding_feedback": m} for m in modes]
     dropouts = (None,) if arch == "fm" else args.dropouts
     return [
-        {"lr": lr, "dropout": d, "weight_decay": wd}
-        for lr, d, wd in itertools.product(args.lrs, dropouts, args.weight_decays)
+        {"lr": lr, "dropout": d, "weight_decay": wd, "embedding_feedback": m}
+        for lr, d, wd, m in itertools.product(args.lrs, dropouts, args.weight_decays, modes)
     ]
 
 
@@ -86,7 +96,7 @@ def run_cell(
         return ctr_recipe(arch, ds, method, seed=seed, epochs=epochs, synthetic=synthetic or None, **setting)
 
     searched = []
-    for setting in grid(arch, args):
+    for setting in grid(arch, method, args):
         record = train(recipe(setting, 0), args, records)
         if record is not None and record.val is not None:
             searched.append((record.val, setting))
@@ -101,7 +111,11 @@ def run_cell(
         for name, a in r.alignment.items():
             points.setdefault(name, []).append(a["mean"])
     return {
-        "setting": {**chosen.optimizer, **{"dropout": chosen.arch_config.get("dropout")}},
+        "setting": {
+            **chosen.optimizer,
+            "dropout": chosen.arch_config.get("dropout"),
+            "embedding_feedback": chosen.arch_config.get("embedding_feedback"),
+        },
         "grid_size": len(searched),
         "selection_val_auc": best_val,
         "auc": summarize([r.test_metrics["auc"] for r in runs]),
@@ -195,7 +209,11 @@ def render(
             cell = out.get(f"{arch}-{ds}-{method}")
             paper = PAPER_CRITEO.get((arch, method))
             setting = (
-                ", ".join(f"{k} {v:g}" for k, v in cell["setting"].items() if isinstance(v, float))
+                ", ".join(
+                    f"{k} {v:g}" if isinstance(v, float) else f"embeddings {v}"
+                    for k, v in cell["setting"].items()
+                    if isinstance(v, float) or (k == "embedding_feedback" and v)
+                )
                 if cell
                 else "—"
             )
@@ -258,6 +276,13 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=list(GRID["weight_decay"]),
         help="grid: weight decays",
+    )
+    parser.add_argument(
+        "--embedding-feedbacks",
+        nargs="+",
+        default=[None],
+        choices=("point", "layer", "none"),
+        help="grid for DFA rows: how the embeddings learn (default: each architecture's own)",
     )
     parser.add_argument("--cached-only", action="store_true", help="train nothing: tabulate finished runs")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")

@@ -37,12 +37,16 @@ def grads(model: torch.nn.Module) -> dict[str, torch.Tensor | None]:
     return {n: p.grad for n, p in model.named_parameters()}
 
 
-@pytest.mark.parametrize("arch", list(BUILDERS))
+EMBEDDING_MODES = [("deepfm", "none"), ("deepfm", "point"), ("deepfm", "layer")] + [
+    (arch, mode) for arch in ("dcn", "afn") for mode in ("point", "layer")
+]
+
+
+@pytest.mark.parametrize(("arch", "embedding_feedback"), EMBEDDING_MODES)
 @pytest.mark.parametrize("placement", ["macro", "micro"])
-@pytest.mark.parametrize("embedding_feedback", [True, False])
 def test_every_parameter_learns_in_dfa_mode(arch, placement, embedding_feedback):
     """The AFN bug of the public code (embeddings without feedback) would leave a zero gradient."""
-    extra = {"embedding_feedback": embedding_feedback} if arch in ("dcn", "afn") else {}
+    extra = {"embedding_feedback": embedding_feedback}
     model = BUILDERS[arch](method="dfa", placement=placement, **extra)
     dead = [n for n, g in grads(model).items() if g is None or not g.abs().sum() > 0]
     assert dead == []
@@ -60,7 +64,9 @@ def test_micro_adds_a_point_after_every_layer():
     }
     afn = BUILDERS["afn"](placement="macro")
     assert set(afn.feedback_points()) == {"lnn_point", "mlp.points.1"}
-    assert "embedding_point" in BUILDERS["afn"](embedding_feedback=True).feedback_points()
+    assert "embedding_point" in BUILDERS["afn"](embedding_feedback="point").feedback_points()
+    with pytest.raises(ValueError, match="embedding_feedback='none'"):
+        BUILDERS["dcn"](embedding_feedback="none")
 
 
 def _embedding_grad(model, scale: float) -> torch.Tensor:
@@ -70,6 +76,14 @@ def _embedding_grad(model, scale: float) -> torch.Tensor:
 
 def test_linear_terms_start_at_zero():
     assert not BUILDERS["deepfm"]().linear.fc.weight.any()
+
+
+def test_fm_learns_in_dfa_mode_like_bp():
+    torch.manual_seed(0)
+    dfa = grads(BUILDERS["fm"](method="dfa"))
+    torch.manual_seed(0)
+    bp = grads(BUILDERS["fm"](method="bp"))
+    assert all(g is not None and g.abs().sum() > 0 and torch.equal(g, bp[n]) for n, g in dfa.items())
 
 
 def test_deepfm_embeddings_learn_through_the_fm_only_dcn_embeddings_by_dfa():
@@ -85,6 +99,10 @@ def test_deepfm_embeddings_learn_through_the_fm_only_dcn_embeddings_by_dfa():
     torch.manual_seed(0)
     dfa = grads(BUILDERS["deepfm"](method="dfa"))
     assert not torch.allclose(bp["embedding.embedding.weight"], dfa["embedding.embedding.weight"])
+    # With its own point, DeepFM's embeddings also learn by DFA.
+    torch.manual_seed(0)
+    pointed = BUILDERS["deepfm"](method="dfa", embedding_feedback="point")
+    assert not torch.allclose(_embedding_grad(pointed, 1.0), _embedding_grad(pointed, 3.0))
 
 
 @pytest.mark.parametrize(

@@ -141,6 +141,21 @@ def test_bench_recsys_times_bp_and_dfa_in_one_run(tmp_path):
 
 def test_table2_grid_searches_dropout_only_where_there_is_one():
     table = load_eval_script("recsys_table2")
-    args = table.argparse.Namespace(quick=False, lrs=[1e-3, 3e-3], dropouts=[0.0, 0.5], weight_decays=[0.0])
-    assert [s["dropout"] for s in table.grid("fm", args)] == [None, None]
-    assert len(table.grid("dcn", args)) == 4 and {s["dropout"] for s in table.grid("dcn", args)} == {0.0, 0.5}
+    args = table.argparse.Namespace(
+        quick=False,
+        lrs=[1e-3, 3e-3],
+        dropouts=[0.0, 0.5],
+        weight_decays=[0.0],
+        embedding_feedbacks=["point", "layer", "none"],
+    )
+    assert [s["dropout"] for s in table.grid("fm", "bp", args)] == [None, None]
+    assert len(table.grid("dcn", "bp", args)) == 4 and {
+        s["dropout"] for s in table.grid("dcn", "bp", args)
+    } == {0.0, 0.5}
+    assert len(table.grid("deepfm", "dfa", args)) == 12
+    assert len(table.grid("dcn", "dfa", args)) == 8 and {
+        s["embedding_feedback"] for s in table.grid("dcn", "dfa", args)
+    } == {
+        "point",
+        "layer",
+    }

@@ -95,12 +95,16 @@ def ctr_recipe(
     epochs: int | None = None,
     placement: str = "macro",
     synthetic: dict[str, Any] | None = None,
+    embedding_feedback: str | None = None,
 ) -> Recipe:
-    """One Table 2 / A.3 cell; ``None`` hyperparameters take :data:`HPARAMS` / :data:`ARCH_CONFIG`."""
+    """One Table 2 / A.3 cell; ``None`` hyperparameters take :data:`HPARAMS` / :data:`ARCH_CONFIG`
+    (``embedding_feedback``: the architecture's default, see :mod:`dfazoo.recsys.models`)."""
     hp = SYNTHETIC_HPARAMS if dataset == "synthetic" else HPARAMS[method]
     arch_config: dict[str, Any] = {"fields": fields_of(dataset, synthetic), **ARCH_CONFIG[arch]}
     if "dropout" in arch_config:
         arch_config["dropout"] = hp.get("dropout", arch_config["dropout"]) if dropout is None else dropout
+    if embedding_feedback is not None:
+        arch_config["embedding_feedback"] = embedding_feedback
     task_config: dict[str, Any] = {"split_seed": 0}
     if dataset == "synthetic":
         task_config["synthetic"] = dict(synthetic or {})
