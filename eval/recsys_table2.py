@@ -182,8 +182,10 @@ def render(
     out: dict[str, dict[str, Any]], args: argparse.Namespace, elapsed: float, oracle: float | None
 ) -> str:
     cmd = "python eval/recsys_table2.py --data-root ../shared/data" + (
-        " --quick" if args.quick else f" --seeds {args.seeds}"
+        " --quick" if args.quick else f" --seeds {args.seeds} --datasets {' '.join(args.datasets)}"
     )
+    if args.embedding_feedbacks != [None]:
+        cmd += " --embedding-feedbacks " + " ".join(args.embedding_feedbacks)
     md = [
         "# Recommender systems trained with DFA (scaling paper §3.1.2, Tables 2, A.1, A.3)",
         "",
