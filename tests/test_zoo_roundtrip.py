@@ -15,6 +15,8 @@ from huggingface_hub import constants as hf_constants
 import dfazoo
 from dfazoo.core import DFAModel
 from dfazoo.nlp import TransformerLM
+from dfazoo.recsys import DCN
+from dfazoo.recsys.recipes import MOVIELENS_FIELDS
 from dfazoo.vision import MLP
 from dfazoo.zoo import hub
 from dfazoo.zoo.finetune import replace_head
@@ -56,6 +58,13 @@ def lm() -> DFAModel:
     torch.manual_seed(0)
     model = TransformerLM(vocab_size=17, d_model=8, n_layers=2, n_heads=2, d_ff=16, max_len=6, seed=5)
     return model.set_method("shallow").set_placement("micro")
+
+
+def ctr() -> DFAModel:
+    """A recommender: its field encoding (``fields``) must come back through config.json."""
+    torch.manual_seed(0)
+    model = DCN(MOVIELENS_FIELDS, embed_dim=4, num_cross_layers=2, mlp_dims=[6], seed=2)
+    return model.set_placement("micro")
 
 
 def finetuned_mlp() -> DFAModel:
@@ -104,7 +113,9 @@ def assert_same_model(a: DFAModel, b: DFAModel) -> None:
     }
 
 
-@pytest.mark.parametrize("make", [mlp, lm, finetuned_mlp], ids=["mlp+mask", "lm-micro", "finetuned"])
+@pytest.mark.parametrize(
+    "make", [mlp, lm, finetuned_mlp, ctr], ids=["mlp+mask", "lm-micro", "finetuned", "ctr-micro"]
+)
 @pytest.mark.parametrize("writer", WRITERS, ids=lambda w: w.__name__)
 @pytest.mark.parametrize("reader", list(READERS), ids=list(READERS))
 def test_every_writer_round_trips_through_every_reader(make, writer, reader, tmp_path, fake_hub):

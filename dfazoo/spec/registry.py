@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 # The domain packages, imported on the first registry look-up. Adding a domain adds one name.
-DOMAINS: tuple[str, ...] = ("vision", "graph", "nlp", "nerf")
+DOMAINS: tuple[str, ...] = ("vision", "graph", "nlp", "recsys", "nerf")
 
 _ARCHITECTURES: dict[str, type[DFAModel]] = {}
 _TASKS: dict[str, type[Task]] = {}
