@@ -62,18 +62,27 @@ MNIST_LR_GRID = {"bp": (0.02, 0.064, 0.2), "dfa": (5e-4, 5e-3, 2e-2, 5e-2)}
 MNIST_LR = {"bp": 0.2, "dfa": 0.02, "shallow": 0.02}
 
 
-def _image_recipe(**fields: Any) -> Recipe:
-    """A vision recipe: image classification scored by accuracy (%), 5,000 validation images."""
+def _image_recipe(name: str, dataset: str, method: str, **fields: Any) -> Recipe:
+    """The vision recipe ``<name>-<dataset>-<method>``: image classification scored by accuracy (%),
+    5,000 validation images unless ``task_config`` says otherwise."""
     fields = {"task_config": {"val_size": 5000}, "batch_size": BATCH, **fields}
-    return Recipe(domain="vision", task="image_classification", metric="accuracy", **fields)
+    return Recipe(
+        model_id=f"{name}-{dataset}-{method}",
+        domain="vision",
+        dataset=dataset,
+        method=method,
+        task="image_classification",
+        metric="accuracy",
+        **fields,
+    )
 
 
 def _cifar_recipe(name: str, method: str, paper: float, **fields: Any) -> Recipe:
     """A CIFAR-10 recipe ``<name>-cifar10-<method>``; ``paper`` is the paper's DFA accuracy."""
     return _image_recipe(
-        model_id=f"{name}-cifar10-{method}",
-        dataset="cifar10",
-        method=method,
+        name,
+        "cifar10",
+        method,
         tolerance=0.5,
         data_notes=CIFAR_NOTES,
         paper_value=paper if method == "dfa" else None,
@@ -183,10 +192,10 @@ def vgg_cifar_recipe(
         "activation": "relu",
     }
     return _image_recipe(
-        model_id=f"vgg16-cifar10-{method}",
+        "vgg16",
+        "cifar10",
+        method,
         arch="vgg16",
-        dataset="cifar10",
-        method=method,
         arch_config=arch,
         optimizer={"name": "sgd", "lr": lr, "momentum": 0.9},
         epochs=epochs,
@@ -214,10 +223,10 @@ def mlp_mnist_recipe(method: str = "dfa", seed: int = 0, epochs: int = MNIST_EPO
             f"(eval/results/vision_lr_search/mlp3x800-mnist-{method}.md)."
         )
     return _image_recipe(
-        model_id=f"mlp3x800-mnist-{method}",
+        "mlp3x800",
+        "mnist",
+        method,
         arch="mlp",
-        dataset="mnist",
-        method=method,
         arch_config=arch,
         optimizer={"name": "sgd", "lr": lr},
         epochs=epochs,
@@ -237,10 +246,10 @@ def mlp_digits_recipe(method: str = "dfa", seed: int = 0, epochs: int = 20) -> R
     papers, while the whole demo trains in seconds.
     """
     return _image_recipe(
-        model_id=f"mlp-digits-{method}",
+        "mlp",
+        "digits",
+        method,
         arch="mlp",
-        dataset="digits",
-        method=method,
         arch_config={"in_features": 64, "hidden": [32, 32, 32], "out_features": 10, "activation": "tanh"},
         task_config={"val_size": 287},
         optimizer={"name": "adam", "lr": 3e-3},
