@@ -330,6 +330,15 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_arg(p: argparse.ArgumentParser, of: str = "") -> None:
+    """The positional model argument of the commands that load one."""
+    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name" + (f" of {of}" if of else ""))
+
+
+def _data_root_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-root", help="dataset folder (default: $DFAZOO_DATA, then the cache)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dfazoo", description="The model zoo of Direct Feedback Alignment.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -349,8 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("eval", help="re-measure a model's metric and compare it with its card")
-    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name")
-    p.add_argument("--data-root", help="dataset folder (default: $DFAZOO_DATA, then the cache)")
+    _model_arg(p)
+    _data_root_arg(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--org", help=f"Hub organisation of zoo ids (default: $DFAZOO_HUB_ORG or {DEFAULT_HUB_ORG})"
@@ -372,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID_OR_FOLDER",
         help="fine-tune this pretrained model (zoo id, model folder or Hub repo) instead of a fresh one",
     )
-    p.add_argument("--data-root")
+    _data_root_arg(p)
     p.add_argument(
         "--run-dir", help="default: runs/<id>; ends up a model folder of the best weights (dfazoo eval DIR)"
     )
@@ -381,13 +390,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("align", help="alignment of a released model, point by point")
-    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name")
-    p.add_argument("--data-root")
+    _model_arg(p)
+    _data_root_arg(p)
     p.add_argument("--org")
     p.set_defaults(func=_cmd_align)
 
     p = sub.add_parser("generate", help="sample text from a language model, streamed (key/value cache)")
-    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name of an NLP model")
+    _model_arg(p, "an NLP model")
     p.add_argument("--prompt", required=True)
     p.add_argument("--max-new-tokens", type=int, default=200)
     p.add_argument("--temperature", type=float, default=0.8, help="0 is greedy decoding")
@@ -397,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("export", help="export a language model to another library's format")
-    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name of an NLP model")
+    _model_arg(p, "an NLP model")
     p.add_argument("--to", choices=("transformers",), required=True)
     p.add_argument("dir", help="new folder for the GPT-2 style checkpoint and its tokenizer")
     p.add_argument("--org")
@@ -424,12 +433,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_plot)
 
     p = sub.add_parser("render", help="render a NeRF's held-out views (PNG) and a turntable GIF")
-    p.add_argument("id", help="zoo id, model folder or Hub repo owner/name of a nerf/tinynerf model")
+    _model_arg(p, "a nerf/tinynerf model")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--frames", type=int, default=40, help="turntable frames (default 40)")
     p.add_argument("--size", type=int, default=100, help="image side in pixels (default 100)")
     p.add_argument("--scene", default="lego")
-    p.add_argument("--data-root")
+    _data_root_arg(p)
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser("demo", help="train BP, DFA and shallow side by side on a small task")

@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from table_cli import table_parser
+
 from dfazoo.spec.recipe import Recipe
 from dfazoo.stats import format_pair, mean_std
 from dfazoo.train.runner import RunRecord, cached, run
@@ -19,10 +21,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def graph_parser(doc: str | None) -> argparse.ArgumentParser:
-    """A graph script's parser: its docstring as help, and ``--data-root``."""
-    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-root", help="folder holding planetoid/ (default: $DFAZOO_DATA)")
-    return parser
+    """A graph script's parser: its docstring as help, and ``--data-root`` (holding planetoid/)."""
+    return table_parser(doc, "planetoid/")
 
 
 def as_run(record: RunRecord) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from table_cli import table_parser
 
 from dfazoo.nerf import TinyNeRF, ViewSynthesisTask
 from dfazoo.nerf.recipes import PAPER_PSNR, nerf_recipe
@@ -139,10 +140,7 @@ def markdown(cells: list[dict[str, Any]], args: argparse.Namespace, notes: str) 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-root", help="folder holding nerf/ (default: $DFAZOO_DATA)")
+    parser = table_parser(__doc__, "nerf/")
     parser.add_argument("--quick", action="store_true", help="Tiny-NeRF only, 50 x 50, 300 steps per method")
     parser.add_argument("--archs", nargs="+", default=["tinynerf", "nerf"], choices=["tinynerf", "nerf"])
     parser.add_argument("--threads", type=int, default=1)

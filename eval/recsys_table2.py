@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sklearn.metrics import roc_auc_score
+from table_cli import table_parser
 
 from dfazoo.core import METHODS
 from dfazoo.recsys.recipes import ARCH_TITLES, ARCHS, PAPER_ALIGNMENT, PAPER_CRITEO, ctr_recipe
@@ -254,10 +255,7 @@ def render(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-root", help="folder holding movielens/ml-100k (default: $DFAZOO_DATA)")
+    parser = table_parser(__doc__, "movielens/ml-100k")
     parser.add_argument(
         "--quick", action="store_true", help="recipe defaults, 1 seed, few epochs, 200k synthetic rows"
     )
