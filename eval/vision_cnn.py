@@ -24,19 +24,13 @@ import sys
 
 import torch
 from tqdm import tqdm
-from vision_common import RESULTS, add_report_only, cached_cell, row_values, run_cell, summarise
+from vision_common import RESULTS, add_report_only, cached_cell, paper_rows, row_values, run_cell, summarise
 
 from dfazoo.stats import format_pair as fmt
 from dfazoo.vision.recipes import BP_LR, CNN_PRACTICES, cnn_cifar_recipe
 
 # Paper Table 4 alignment, conv1 / conv2 / conv3 / classifier (test accuracy lives in CNN_PRACTICES).
-PAPER_ALIGN = {
-    "norm": (0.02, 0.15, 0.59, 1.00),
-    "no_norm": (0.00, 0.09, 0.62, 1.00),
-    "norm_bn": (0.01, 0.00, 0.00, 0.14),
-    "do_05": (0.01, 0.09, 0.30, 0.96),
-    "do_01": (0.02, 0.12, 0.44, 0.98),
-}
+PAPER_ALIGN = paper_rows("table4_alignment")
 # Row key -> (practice, method, classifier lr or None for the recipe's single rate, feedback point).
 ROWS: dict[str, tuple[str, str, float | None, str]] = {
     **{f"{p}/dfa": (p, "dfa", BP_LR, "pool") for p in CNN_PRACTICES},

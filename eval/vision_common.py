@@ -8,6 +8,7 @@ Each table keeps its runs' records (no checkpoints) in ``eval/results/<table>/ru
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 from pathlib import Path
 from typing import Any
@@ -102,3 +103,9 @@ def row_values(pairs: list[str], rows: list[str], default: int, flag: str) -> di
             raise SystemExit(f"{flag} {pair!r}: expected ROW=N with ROW one of {sorted(rows)}")
         values[row] = int(value)
     return values
+
+
+def paper_rows(table: str) -> dict[str, tuple[float, ...]]:
+    """The principled paper's numbers of ``table`` in eval/paper_numbers.json, by row."""
+    tables = json.loads((Path(__file__).with_name("paper_numbers.json")).read_text())
+    return {row: tuple(values) for row, values in tables[table]["rows"].items()}

@@ -23,23 +23,13 @@ import sys
 import torch
 from scipy.stats import spearmanr
 from tqdm import tqdm
-from vision_common import RESULTS, add_report_only, cached_cell, row_values, run_cell, summarise
+from vision_common import RESULTS, add_report_only, cached_cell, paper_rows, row_values, run_cell, summarise
 
 from dfazoo.stats import format_pair as fmt
 from dfazoo.vision.recipes import PRACTICES, mlp_cifar_recipe
 
 # Paper Table 2: (train acc, align 1, align 2, align 3); test accuracy lives in PRACTICES.
-PAPER_ROWS = {
-    "norm": (86.62, 0.79, 0.87, 0.64),
-    "no_norm": (96.43, 0.64, 0.69, 0.65),
-    "norm_bn": (84.52, 0.62, 0.43, 0.56),
-    "abs": (62.17, 0.79, 0.64, 0.19),
-    "relu": (41.68, 0.38, 0.37, 0.06),
-    "lrelu_neg": (68.67, 0.84, 0.72, 0.22),
-    "lrelu_001": (41.46, 0.42, 0.40, 0.07),
-    "do_05": (54.23, 0.72, 0.73, 0.43),
-    "do_01": (69.97, 0.79, 0.83, 0.54),
-}
+PAPER_ROWS = paper_rows("table2")
 
 
 RUN_TAG = "vision_practices"
