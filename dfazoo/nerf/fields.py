@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -80,6 +80,7 @@ class NeRF(DFAModel):
 
     arch_name = "nerf"
     feedback_defaults = {"placement": "micro"}
+    fixed_args: ClassVar[dict[str, Any]] = {}
     error_size = 4
 
     def __init__(
@@ -116,26 +117,24 @@ class TinyNeRF(NeRF):
 
     arch_name = "tinynerf"
 
+    fixed_args: ClassVar[dict[str, Any]] = {"skips": (), "dir_freqs": 0, "fine_samples": 0}
+
     def __init__(
-        self,
-        depth: int = 4,
-        width: int = 128,
-        pos_freqs: int = 6,
-        samples: int = 32,
-        near: float = BLENDER_NEAR,
-        far: float = BLENDER_FAR,
-        seed: int = 0,
-        **feedback: Any,
+        self, depth: int = 4, width: int = 128, pos_freqs: int = 6, samples: int = 32, **rest: Any
     ) -> None:
-        super().__init__(depth, width, (), pos_freqs, 0, samples, 0, near, far, seed, **feedback)
+        """``rest``: NeRF's ``near``, ``far`` and ``seed``, and the feedback arguments."""
+        super().__init__(depth, width, pos_freqs=pos_freqs, samples=samples, **self.fixed_args, **rest)
 
 
 ARCHITECTURES: dict[str, type[NeRF]] = {cls.arch_name: cls for cls in (NeRF, TinyNeRF)}
 
 
 def render_config_of(arch: str, arch_config: dict[str, Any]) -> RenderConfig:
-    """The :class:`RenderConfig` a model of ``arch`` built with ``arch_config`` renders with."""
-    args = inspect.signature(ARCHITECTURES[arch]).bind_partial(**arch_config)
+    """The :class:`RenderConfig` a model of ``arch`` built with ``arch_config`` renders with, without
+    building it: the architecture's own defaults and fixed arguments, bound to NeRF's signature."""
+    cls = ARCHITECTURES[arch]
+    own = {k: p.default for k, p in inspect.signature(cls).parameters.items() if p.default is not p.empty}
+    args = inspect.signature(NeRF).bind_partial(**{**own, **cls.fixed_args, **arch_config})
     args.apply_defaults()
     a = args.arguments
-    return RenderConfig(int(a["samples"]), int(a.get("fine_samples", 0)), float(a["near"]), float(a["far"]))
+    return RenderConfig(int(a["samples"]), int(a["fine_samples"]), float(a["near"]), float(a["far"]))
