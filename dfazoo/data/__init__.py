@@ -30,6 +30,10 @@ _LOADERS: dict[str, str] = {
     "load_planetoid": "dfazoo.data.planetoid",
     "Ratings": "dfazoo.data.movielens",
     "load_movielens": "dfazoo.data.movielens",
+    "CTRTable": "dfazoo.data.movielens_ctr",
+    "load_movielens_ctr": "dfazoo.data.movielens_ctr",
+    "SyntheticCTRConfig": "dfazoo.data.synthetic_ctr",
+    "make_synthetic_ctr": "dfazoo.data.synthetic_ctr",
     "CriteoData": "dfazoo.data.criteo",
     "load_criteo": "dfazoo.data.criteo",
     "BlenderScene": "dfazoo.data.nerf",
@@ -42,12 +46,14 @@ _LOADERS: dict[str, str] = {
 
 __all__ = [
     "BlenderScene",
+    "CTRTable",
     "CorruptDatasetError",
     "CriteoData",
     "DatasetError",
     "DatasetNotFoundError",
     "ImageData",
     "Ratings",
+    "SyntheticCTRConfig",
     "TextSplits",
     "cache_dir",
     "data_root",
@@ -61,18 +67,22 @@ __all__ = [
     "load_idx_dataset",
     "load_image_dataset",
     "load_movielens",
+    "load_movielens_ctr",
     "load_planetoid",
     "load_shakespeare",
     "load_text_file",
     "load_wikitext",
+    "make_synthetic_ctr",
     "require_files",
 ]
 
 if TYPE_CHECKING:
     from dfazoo.data.criteo import CriteoData, load_criteo
     from dfazoo.data.movielens import Ratings, load_movielens
+    from dfazoo.data.movielens_ctr import CTRTable, load_movielens_ctr
     from dfazoo.data.nerf import BlenderScene, load_blender
     from dfazoo.data.planetoid import load_planetoid
+    from dfazoo.data.synthetic_ctr import SyntheticCTRConfig, make_synthetic_ctr
     from dfazoo.data.text import TextSplits, load_shakespeare, load_text_file, load_wikitext
     from dfazoo.data.vision import (
         ImageData,
