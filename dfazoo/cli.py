@@ -453,6 +453,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # e.g. `dfazoo list | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as err:
         user_error = isinstance(err, UsageError) or isinstance(err, _user_errors())  # UsageError first:
         if os.environ.get("DFAZOO_DEBUG") or not user_error:  # the others import torch

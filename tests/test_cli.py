@@ -204,3 +204,10 @@ def test_train_init_from_a_pretrained_model(zoo, tmp_path, capsys):
         "--init-from mlp-digits-dfa: its architecture (mlp) does not match the recipe mlp3x800-mnist-dfa"
         in err
     )
+
+
+def test_a_closed_pipe_is_not_an_error():
+    done = subprocess.run(
+        f"{sys.executable} -m dfazoo.cli list | head -1", shell=True, capture_output=True, text=True
+    )
+    assert done.stdout.count("\n") == 1 and "Broken pipe" not in done.stderr
