@@ -115,6 +115,9 @@ def render(rows: dict[str, dict[str, Any]], quick: bool, elapsed: float) -> str:
             if val is not None and test is not None
             else f"| {row} | {r['label']} | diverged | — | — | — | {r['paper_ppl']} |"
         )
+    missing = [r for r in ALL_ROWS if r not in rows]
+    if missing:
+        md += ["", f"Rows not run yet ({len(missing)} of {len(ALL_ROWS)}): {', '.join(missing)}."]
     md += ["", "## Ratios of test perplexity to BP's (best row of each variant)", ""]
     md += [f"- {k}: {v:.2f}" for k, v in ratios(rows).items()]
     md += [
