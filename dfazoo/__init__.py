@@ -12,7 +12,11 @@ from dfazoo.lazy import lazy_exports
 from dfazoo.version import __version__
 
 _EXPORTS: dict[str, str] = {
+    "ConvertedModel": "dfazoo.core",
     "DFAModel": "dfazoo.core",
+    "convert": "dfazoo.core",
+    "converted": "dfazoo.core",
+    "unconvert": "dfazoo.core",
     "FeedbackPoint": "dfazoo.core",
     "OutputHook": "dfazoo.core",
     "measure_alignment": "dfazoo.core",
@@ -26,10 +30,13 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "ConvertedModel",
     "DFAModel",
     "FeedbackPoint",
     "OutputHook",
     "__version__",
+    "convert",
+    "converted",
     "create_model",
     "evaluate_model",
     "from_pretrained",
@@ -38,10 +45,20 @@ __all__ = [
     "measure_alignment",
     "replace_head",
     "save_model",
+    "unconvert",
 ]
 
 if TYPE_CHECKING:
-    from dfazoo.core import DFAModel, FeedbackPoint, OutputHook, measure_alignment
+    from dfazoo.core import (
+        ConvertedModel,
+        DFAModel,
+        FeedbackPoint,
+        OutputHook,
+        convert,
+        converted,
+        measure_alignment,
+        unconvert,
+    )
     from dfazoo.spec import get_recipe, list_models
     from dfazoo.zoo import create_model, from_pretrained, save_model
     from dfazoo.zoo.evaluate import evaluate_model

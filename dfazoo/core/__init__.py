@@ -3,6 +3,7 @@
 from dfazoo.core.activations import ACTIVATIONS, make_activation
 from dfazoo.core.alignment import call_model, measure_alignment
 from dfazoo.core.bottleneck import GradientMask
+from dfazoo.core.convert import ConvertedModel, convert, converted, unconvert
 from dfazoo.core.feedback import FEEDBACK_INITS, FeedbackMatrix, draw_feedback, feedback_memory_bytes
 from dfazoo.core.feedback_config import FeedbackConfig
 from dfazoo.core.model import DFAModel
@@ -10,6 +11,7 @@ from dfazoo.core.points import METHODS, PLACEMENTS, DFAEngine, FeedbackPoint, Ou
 
 __all__ = [
     "ACTIVATIONS",
+    "ConvertedModel",
     "FEEDBACK_INITS",
     "METHODS",
     "PLACEMENTS",
@@ -21,8 +23,11 @@ __all__ = [
     "GradientMask",
     "OutputHook",
     "call_model",
+    "convert",
+    "converted",
     "draw_feedback",
     "feedback_memory_bytes",
     "make_activation",
     "measure_alignment",
+    "unconvert",
 ]

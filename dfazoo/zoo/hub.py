@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dfazoo.core import DFAModel
+from dfazoo.core import ConvertedModel, DFAModel
+from dfazoo.core.convert import load_converted
 from dfazoo.core.serialization import (
     CONFIG_NAME,
     WEIGHTS_NAME,
@@ -153,7 +154,10 @@ def folder_model_id(folder: Path) -> str:
 
 def load_folder(folder: Path) -> DFAModel:
     """The model saved in ``folder``, built as the architecture its ``config.json`` names."""
-    return load_folder_as(folder, get_architecture(read_config(folder)["architecture"]))
+    architecture = read_config(folder)["architecture"]
+    if architecture == ConvertedModel.arch_name:
+        return load_converted(folder)
+    return load_folder_as(folder, get_architecture(architecture))
 
 
 def from_pretrained(
