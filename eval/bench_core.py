@@ -154,22 +154,36 @@ def time_case(
     if handwritten:
         feedback = list(models["handwritten"].feedback_matrices().values())
         steppers["handwritten"] = functools.partial(handwritten_dfa_step, feedback=feedback)
+    row: dict[str, Any] = {"steps": steps, **interleave(models, opts, steppers, batch_fn, steps, warmup)}
+    row["ratio"] = row["dfa_ms"] / row["bp_ms"]
+    row["flop_ratio"] = flops["dfa"] / flops["bp"]
+    return row
+
+
+def interleave(
+    models: dict[str, torch.nn.Module],
+    opts: dict[str, torch.optim.Optimizer],
+    steppers: dict[str, Callable],
+    batch_fn: Callable,
+    steps: int,
+    warmup: int = 5,
+) -> dict[str, Any]:
+    """``{method}_ms`` (median step) and ``{method}_phases_ms`` of every method, timed in turns on
+    the same batches, the order rotated so each method follows each other one equally often."""
+    methods = tuple(models)
     times: dict[str, list[list[float]]] = {m: [] for m in methods}
     for i in range(warmup + steps):
         x, y = batch_fn()
-        # Rotate the order so that each method follows each other one equally often.
         for method in methods[i % len(methods) :] + methods[: i % len(methods)]:
             phases = steppers[method](models[method], opts[method], x, y)
             if i >= warmup:
                 times[method].append(phases)
-    row: dict[str, Any] = {"steps": steps}
+    row: dict[str, Any] = {}
     for method, runs in times.items():
         row[f"{method}_ms"] = statistics.median(sum(r) for r in runs) * 1e3
         row[f"{method}_phases_ms"] = {
             phase: statistics.median(r[k] for r in runs) * 1e3 for k, phase in enumerate(PHASES)
         }
-    row["ratio"] = row["dfa_ms"] / row["bp_ms"]
-    row["flop_ratio"] = flops["dfa"] / flops["bp"]
     return row
 
 

@@ -240,3 +240,60 @@ def test_bad_input_gets_clear_errors():
     loss = F.cross_entropy(resnet(torch.randn(2, 1, 16, 16)), torch.tensor([0, 1]))
     with pytest.raises(RuntimeError, match="'stages.0' declared size 1024 but received 4096"):
         loss.backward()
+
+
+def _tiny_gpt2():
+    transformers = pytest.importorskip("transformers", reason="the optional extra .[transformers]")
+    config = transformers.GPT2Config(
+        vocab_size=61, n_positions=16, n_embd=32, n_layer=3, n_head=4, bos_token_id=0, eos_token_id=0
+    )
+    torch.manual_seed(0)
+    return transformers.GPT2LMHeadModel(config)
+
+
+def _matmul_flops(model: nn.Module, ids: torch.Tensor) -> int:
+    """FLOPs of one forward + backward (matmuls and attention), by ``torch.utils.flop_counter``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        model(input_ids=ids, labels=ids).loss.backward()
+    model.zero_grad()
+    return counter.get_total_flops()
+
+
+@pytest.mark.parametrize("placement", ["macro", "micro"])
+def test_huggingface_gpt2_trains_with_dfa_skips_block_input_gradients_and_reloads(placement, tmp_path):
+    gpt2 = _tiny_gpt2()
+    ids = (torch.arange(16)[None] + torch.arange(0, 61, 4)[:, None]) % 61  # next token = token + 1
+    model = convert(gpt2, ids[:2], placement=placement)
+    blocks = {"macro": 3, "micro": 6}[placement]
+    assert len(model.feedback_points()) == blocks and model.output_module == "lm_head"
+    needs_grad = []
+    for block in gpt2.transformer.h:
+        block.register_forward_pre_hook(
+            lambda m, args, kw: needs_grad.append(args[0].requires_grad), with_kwargs=True
+        )
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(25):
+        loss = model(input_ids=ids, labels=ids).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] - 0.25, losses
+    assert needs_grad[:3] == [True, False, False]  # the embeddings learn through block 0 only
+    # Less the projection B e, DFA computes no more than BP; micro also skips the input-gradient
+    # matmuls of each MLP's output projection (macro's blocks open with an affine LayerNorm, whose
+    # gain needs the first projection's input-gradient, so macro skips no matmul here).
+    rows = max(p.size for p in model.feedback_points().values())
+    projection = 2 * ids.numel() * model.feedback.error_size * rows
+    dfa_flops = _matmul_flops(model, ids) - projection
+    bp_flops = _matmul_flops(model.set_method("bp"), ids)
+    model.set_method("dfa")
+    assert dfa_flops < bp_flops if placement == "micro" else dfa_flops == bp_flops
+    model.save_pretrained(tmp_path)
+    back = dfazoo.from_pretrained(tmp_path)
+    assert back.placement == placement and type(back.module) is type(gpt2)
+    model.eval()
+    torch.testing.assert_close(back(input_ids=ids).logits, model(input_ids=ids).logits)
