@@ -1,5 +1,6 @@
 """dfazoo.convert: DFA on an existing model through hooks, the same engine as hand-placed points."""
 
+import copy
 import dataclasses
 
 import pytest
@@ -191,6 +192,18 @@ def test_save_and_load_round_trip_exactly(tmp_path):
         assert k == k2 and torch.equal(a, b)
     with pytest.raises(ModelLoadError, match="model="):
         dfazoo.from_pretrained(tmp_path)
+
+
+def test_deepcopy_gives_an_independent_converted_copy():
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    x, y = torch.randn(3, 4), torch.tensor([0, 1, 1])
+    model = convert(net, x)
+    clone = copy.deepcopy(model)
+    assert clone.module is not net and clone.module[0].weight is not net[0].weight
+    F.cross_entropy(clone(x), y).backward()
+    assert net[0].weight.grad is None and clone.module[0].weight.grad is not None
+    assert len(net[1]._forward_hooks) == 1 and len(clone.module[1]._forward_hooks) == 1
+    torch.testing.assert_close(clone.feedback.matrix, model.feedback.matrix)
 
 
 def test_unconvert_and_context_manager_give_back_the_original():

@@ -92,3 +92,18 @@ def test_the_stated_gradient_ratios_name_their_command():
     text = section()
     assert "python scripts/grad_norm_ratio.py mlp3x800-mnist-dfa" in text
     assert (Path(__file__).resolve().parents[1] / "scripts" / "grad_norm_ratio.py").is_file()
+
+
+def test_the_dfa_on_your_own_model_snippet_runs(tmp_path, monkeypatch):
+    import pytest
+
+    pytest.importorskip("transformers", reason="the optional extra .[transformers]")
+    text = README.read_text()
+    start = text.index("## DFA on your own model")
+    part = text[start : text.index("\n## ", start + 1)]
+    (code,) = re.findall(r"```python\n(.*?)```", part, flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert (tmp_path / "gpt2-dfa" / "config.json").exists()
+    assert not any(m._forward_hooks for m in scope["gpt2"].modules())

@@ -12,6 +12,7 @@ from collections import namedtuple
 import pytest
 import torch
 import torch.multiprocessing as mp
+from torch import nn
 
 from dfazoo.train.checkpoint import load_checkpoint
 from dfazoo.train.distributed import (
@@ -58,7 +59,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-VARIANTS = {"dfa": ("dfa", "mean"), "shallow": ("shallow", "mean"), "dfa-sum": ("dfa", "sum")}
+VARIANTS = {
+    "dfa": ("dfa", "mean"),
+    "shallow": ("shallow", "mean"),
+    "dfa-sum": ("dfa", "sum"),
+    "converted-dfa": ("dfa", "mean"),  # a plain nn.Sequential through dfazoo.convert
+}
 
 
 def _train(run_dir, variant: str, init_seed: int = 0) -> set[int]:
@@ -72,7 +78,13 @@ def _train(run_dir, variant: str, init_seed: int = 0) -> set[int]:
     arch = {"in_features": 8, "hidden": [16, 16], "out_features": 3, "error_reduction": reduction}
     recipe = tiny_recipe(epochs=1, method=method, arch_config=arch)
     torch.manual_seed(init_seed)  # each rank draws other weights: DDP must broadcast rank 0's
-    model = MLP(**recipe.model_kwargs())
+    if variant.startswith("converted"):
+        from dfazoo.core import convert
+
+        layers = [nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 3)]
+        model = convert(nn.Sequential(*layers), torch.zeros(2, 8), method=method)
+    else:
+        model = MLP(**recipe.model_kwargs())
     task = SyntheticTask(recipe)
     sizes = set()
     loss = task.loss

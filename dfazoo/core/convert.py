@@ -23,6 +23,7 @@ point (its learning signal would be the output error itself). A block returning 
 
 from __future__ import annotations
 
+import copy
 import importlib
 import math
 import os
@@ -35,6 +36,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.hooks import RemovableHandle
 
 from dfazoo.core import serialization
 from dfazoo.core.activations import Abs
@@ -112,23 +114,45 @@ class ConvertedModel(DFAModel):
             {_key(s.name): FeedbackPoint(s.size, s.shared_dims, s.tag) for s in specs}
         )
         self.output_hook = OutputHook()
-        modules = dict(module.named_modules())
-        self._handles = []
-        for spec in specs:
-            if spec.name not in modules:
-                raise ValueError(f"{type(module).__name__} has no module named {spec.name!r}")
-            point = self.points[_key(spec.name)]
-            self._handles.append(modules[spec.name].register_forward_hook(_point_hook(point, spec.name)))
-        if output_module is not None:
-            if output_module not in modules:
-                raise ValueError(f"{type(module).__name__} has no module named {output_module!r}")
-            self._handles.append(
-                modules[output_module].register_forward_hook(_point_hook(self.output_hook, output_module))
-            )
+        self._handles: list[RemovableHandle] = []
+        self._install_hooks()
         self.setup_feedback(error_size, **feedback)
         for spec in specs:
             self.points[_key(spec.name)].point_name = spec.name
         _converted[module] = self
+
+    def _install_hooks(self) -> None:
+        modules = dict(self.module.named_modules())
+        targets = [(s.name, self.points[_key(s.name)]) for s in self.specs]
+        if self.output_module is not None:
+            targets.append((self.output_module, self.output_hook))
+        for name, _ in targets:
+            if name not in modules:
+                raise ValueError(f"{type(self.module).__name__} has no module named {name!r}")
+        self._handles = [modules[n].register_forward_hook(_point_hook(hook, n)) for n, hook in targets]
+
+    def _remove_hooks(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ConvertedModel:
+        """A converted copy of a copy of the original (hooks are not copied: they are re-installed)."""
+        self._remove_hooks()
+        try:
+            module = copy.deepcopy(self.module, memo)
+        finally:
+            self._install_hooks()
+        clone = ConvertedModel(
+            module,
+            self.specs,
+            self.feedback.error_size,
+            self.output_module,
+            self.output_key,
+            **asdict(self.feedback_config),
+        )
+        clone.load_state_dict(self.state_dict())
+        return clone.train(self.training)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         out = self.module(*args, **kwargs)
@@ -166,9 +190,7 @@ class ConvertedModel(DFAModel):
 
     def unconvert(self) -> nn.Module:
         """Remove every hook and return the original model (its weights as trained)."""
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
+        self._remove_hooks()
         _converted.pop(self.module, None)
         return self.module
 
