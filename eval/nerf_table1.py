@@ -5,7 +5,7 @@ shallow, PSNR and SSIM on the 10 held-out test views (train frames i % 10 == 0, 
     python eval/nerf_table1.py --data-root ../shared/data --quick    # Tiny-NeRF at 50 x 50, 300 steps each (~2.5 CPU-min, 1 thread)
 
 Every cell trains once (seed 0) through the project's runner, so an interrupted run resumes and
-``--archs tinynerf`` / ``--archs nerf`` can run in parallel (each writes the table of every finished
+``--archs`` / ``--methods`` select cells that can run in parallel (each writes the table of every finished
 cell); finished runs are recorded in ``eval/results/nerf_table1_runs{,_quick}/<run_key>.json``. Writes
 ``eval/results/nerf_table1{,_quick}.{md,json}`` and ``.png`` (ground truth / BP / DFA / shallow
 Tiny-NeRF renders of three test views), the figure from the run folders' best weights.
@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from table_cli import table_parser
 
+from dfazoo.methods import METHODS
 from dfazoo.nerf import TinyNeRF, ViewSynthesisTask
 from dfazoo.nerf.recipes import PAPER_PSNR, nerf_recipe
 from dfazoo.spec.recipe import Recipe
@@ -41,11 +42,11 @@ QUICK = {"size": 50, "epochs": 3, "steps_per_epoch": 100, "val_views": 2}
 FIGURE_VIEWS = 3
 
 
-def recipes(quick: bool, archs: list[str]) -> list[Recipe]:
+def recipes(quick: bool, archs: list[str], methods: tuple[str, ...] = METHODS) -> list[Recipe]:
     """The recipes of the table's cells (``quick``: Tiny-NeRF only, 50 x 50, 300 steps)."""
     out = []
     for arch, method in CELLS:
-        if arch not in archs or (quick and arch != "tinynerf"):
+        if arch not in archs or method not in methods or (quick and arch != "tinynerf"):
             continue
         recipe = nerf_recipe(arch, method)
         if quick:
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = table_parser(__doc__, "nerf/")
     parser.add_argument("--quick", action="store_true", help="Tiny-NeRF only, 50 x 50, 300 steps per method")
     parser.add_argument("--archs", nargs="+", default=["tinynerf", "nerf"], choices=["tinynerf", "nerf"])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs-root", type=Path, help="run folders (default: the runner's cache)")
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -152,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     root = args.runs_root or default_root()
     records_dir = args.results / f"nerf_table1_runs{suffix}"
     started = time.perf_counter()
-    for recipe in recipes(args.quick, args.archs):
+    for recipe in recipes(args.quick, args.archs, tuple(args.methods)):
         run(recipe, root=root, records=records_dir, data_root=args.data_root, threads=args.threads)
     # Every finished cell, also those trained by another invocation (e.g. --archs nerf in parallel).
     every = recipes(args.quick, ["tinynerf", "nerf"])

@@ -138,6 +138,15 @@ def test_dfa_skips_the_input_gradients_of_blocks():
     assert needs_grad == [False, True]
 
 
+def test_user_rules_name_or_select_the_modules():
+    x = torch.randn(4, 1, 8, 8)
+    by_name = convert(TinyResNet(), x, placement=["stem", "stages.1"])
+    assert list(by_name.feedback_points()) == ["stem", "stages.1"]
+    convs = convert(TinyResNet(), x, placement=lambda name, m: isinstance(m, BasicBlock))
+    assert list(convs.feedback_points()) == ["stages.0.0", "stages.1.0", "stages.2.0"]
+    assert convs.placement == "macro" and all(p.tag == "block" for p in convs.feedback_points().values())
+
+
 def test_outputs_of_tokens_nodes_and_tuples():
     class Block(nn.Module):
         def __init__(self) -> None:
@@ -166,6 +175,8 @@ def test_outputs_of_tokens_nodes_and_tuples():
     assert model.module.blocks[0].lin.weight.grad.abs().sum() > 0
     nodes = torch.randn(11, 6)  # (nodes, features) share the matrix too
     assert convert(Net(), nodes).feedback_points()["blocks.0"].shared_dims == 1
+    hidden = convert(Net(), nodes, output="hidden", placement=["blocks.0"])
+    assert hidden.feedback.error_size == 6 and hidden.output_module == "blocks.1"
 
 
 def test_bf16_autocast_and_alignment_work_on_a_converted_model():
