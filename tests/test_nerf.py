@@ -151,6 +151,25 @@ def test_task_holds_out_test_frames_and_trains_through_the_runner(scene_root, tm
     assert record.alignment and all(-1 <= a["mean"] <= 1 for a in record.alignment.values())
 
 
+def test_release_writes_a_held_out_render_beside_the_ground_truth_into_the_card(scene_root, tmp_path):
+    from PIL import Image
+
+    from dfazoo.zoo.cards import _inputs_section
+    from dfazoo.zoo.publish import release_extras
+
+    recipe = tiny_recipe()
+    model = build_model(recipe).eval()
+    extras = release_extras(recipe, model, tmp_path / "card", str(scene_root))
+    render = extras["render"]
+    assert render["view"] == "train/r_0.png" and render["size"] == "12x12" and render["psnr"] > 0
+    assert Image.open(tmp_path / "card" / "render.png").size == (2 * 12 + 2, 12)
+    card = _inputs_section(recipe, {"render": render})
+    assert "](render.png)" in card and f"PSNR {render['psnr']:.2f} dB" in card
+    # Tasks without the hook are not even built (no data needed).
+    assert release_extras(get_recipe("mlp-digits-dfa"), model, tmp_path / "none", None) == {}
+    assert not (tmp_path / "none").exists()
+
+
 def test_table_script_quick_writes_results_and_figure(scene_root, tmp_path, monkeypatch):
     table = load_eval_script("nerf_table1")
     monkeypatch.setattr(table, "QUICK", {"size": 12, "epochs": 1, "steps_per_epoch": 2, "val_views": 1})

@@ -1,5 +1,5 @@
 """Volume rendering of a radiance field: rays, stratified and hierarchical samples, alpha
-compositing over a white background, batched full-image rendering, PSNR and SSIM.
+compositing over a white background, batched full-image rendering, PSNR and SSIM, PNG output.
 
 A field is called as ``field(points, dirs, fine)`` on flat (N, 3) tensors and returns the raw
 (N, 4) output per point: three colour logits (sigmoid) and one density (ReLU) value.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -179,3 +180,10 @@ def orbit_pose(angle: float, elevation: float = -30.0, radius: float = 4.0) -> t
     )
     swap = torch.tensor([[-1.0, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
     return swap @ rot_theta @ rot_phi @ trans
+
+
+def to_png(image: torch.Tensor, path: Path) -> None:
+    """Write an (H, W, 3) image with values in [0, 1] as an 8-bit PNG."""
+    from PIL import Image
+
+    Image.fromarray((image.clamp(0, 1).numpy() * 255).round().astype(np.uint8)).save(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -17,11 +18,21 @@ import torch.nn.functional as F
 
 from dfazoo.data.nerf import BlenderScene, load_blender
 from dfazoo.nerf.fields import render_config_of
-from dfazoo.nerf.render import camera_rays, composite, over_white, psnr, render_image, render_rays, ssim
+from dfazoo.nerf.render import (
+    camera_rays,
+    composite,
+    over_white,
+    psnr,
+    render_image,
+    render_rays,
+    ssim,
+    to_png,
+)
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.task import Task
 
 HOLDOUT_EVERY = 10  # test views: train frames i % 10 == 0; validation views: i % 10 == 5
+RENDER_NAME = "render.png"  # a zoo card's held-out view: ground truth beside the model's render
 
 
 @functools.lru_cache(maxsize=2)
@@ -104,6 +115,25 @@ class ViewSynthesisTask(Task):
             "psnr": sum(psnr(p, t) for p, t in zip(preds, images)) / len(preds),
             "ssim": sum(ssim(p, t) for p, t in zip(preds, images)) / len(preds),
             "mse": sum(F.mse_loss(p, t).item() for p, t in zip(preds, images)) / len(preds),
+        }
+
+    @torch.no_grad()
+    def release_extras(self, model: torch.nn.Module, folder: Path) -> dict[str, Any]:
+        """``render.png``: the first held-out test view, ground truth (left) beside ``model``'s
+        render (right), and that view's PSNR / SSIM for the card."""
+        poses, images = self.views("test")
+        pred, target = self.render(model, poses[0]), images[0]
+        gap = torch.ones(target.shape[0], 2, 3)
+        to_png(torch.cat([target, gap, pred], dim=1), folder / RENDER_NAME)
+        view = self.scene.splits["test"].files[0]
+        return {
+            "render": {
+                "file": RENDER_NAME,
+                "view": view,
+                "size": f"{self.scene.height}x{self.scene.width}",
+                "psnr": psnr(pred, target),
+                "ssim": ssim(pred, target),
+            }
         }
 
     def alignment_batch(self) -> tuple[Any, Any, Callable[[torch.Tensor, Any], torch.Tensor]]:

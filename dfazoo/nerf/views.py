@@ -8,14 +8,13 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
 from dfazoo.data.nerf import BlenderScene
 from dfazoo.data.root import DatasetNotFoundError, data_root
 from dfazoo.nerf.fields import NeRF
-from dfazoo.nerf.render import orbit_pose, over_white, psnr, render_image, ssim
+from dfazoo.nerf.render import orbit_pose, over_white, psnr, render_image, ssim, to_png
 from dfazoo.nerf.task import cached_scene
 
 
@@ -26,10 +25,6 @@ def load_scene(root: str | os.PathLike[str] | None, scene: str = "lego", size: i
     if not (folder / "transforms_train.json").is_file():
         raise DatasetNotFoundError(f"scene folder {folder} has no transforms_train.json")
     return cached_scene(None if root is None else str(root), scene, int(size))
-
-
-def to_png(image: torch.Tensor, path: Path) -> None:
-    Image.fromarray((image.clamp(0, 1).numpy() * 255).round().astype(np.uint8)).save(path)
 
 
 def render_views(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -47,6 +48,12 @@ class Task(abc.ABC):
     def prepare_model(self, model: torch.nn.Module) -> None:  # noqa: B027 (optional hook)
         """Hook the trainer calls once with the model before training (e.g. to hand it the
         task's tokenizer, saved with it). Nothing by default."""
+
+    def release_extras(self, model: torch.nn.Module, folder: Path) -> dict[str, Any]:
+        """Hook the zoo calls when it releases ``model``: write extra files for its card into
+        ``folder`` (e.g. a render beside the ground truth) and return what the card reports about
+        them, merged into the release's results. Nothing by default."""
+        return {}
 
     @abc.abstractmethod
     def train_batches(self, epoch: int, generator: torch.Generator) -> Iterable[Any]:

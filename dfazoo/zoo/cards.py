@@ -335,11 +335,31 @@ character (independent of the tokenizer); perplexity is per BPE token.
     return text
 
 
+def _view_synthesis_section(recipe: Recipe, results: dict[str, Any]) -> str:
+    """A radiance field's inputs, its render command and a held-out view beside the ground truth."""
+    text = f"""
+Inputs: 3-D points and view directions along camera rays (`dfazoo.nerf.render.render_image` renders a
+camera pose). `dfazoo render {recipe.model_id} --out DIR --data-root D` writes the held-out test
+views (PNG, beside their ground truth) and a turntable GIF.
+"""
+    render = results.get("render")
+    if render:
+        text += f"""
+![held-out view: ground truth (left), this model (right)]({render["file"]})
+
+Held-out view `{render["view"]}` (never trained on) at {render["size"]}: ground truth left, this
+model right; PSNR {render["psnr"]:.2f} dB, SSIM {render["ssim"]:.3f} on this view.
+"""
+    return text
+
+
 def _inputs_section(recipe: Recipe, results: dict[str, Any] | None = None) -> str:
     """How to prepare inputs: an image classifier's measured per-channel normalisation, a
-    language model's tokenizer."""
+    language model's tokenizer, a radiance field's rays and held-out render."""
     if recipe.task == "language_modeling":
         return _lm_section(recipe, results or {})
+    if recipe.task == "view_synthesis":
+        return _view_synthesis_section(recipe, results or {})
     if recipe.task != "image_classification":
         return ""
     from dfazoo.vision.normalization import preprocessing

@@ -23,8 +23,8 @@ from torch import nn
 from dfazoo.core import METHODS, DFAModel
 from dfazoo.core.serialization import model_config
 from dfazoo.project import hub_org
-from dfazoo.spec import Recipe, build_model
-from dfazoo.spec.registry import get_recipe, list_models
+from dfazoo.spec import Recipe, Task, build_model, make_task
+from dfazoo.spec.registry import get_recipe, get_task, list_models
 from dfazoo.stats import mean_std
 from dfazoo.train import TrainingDivergedError
 from dfazoo.train.checkpoint import load_checkpoint
@@ -82,8 +82,19 @@ def train_and_release(
         return None
     model = released_model(records[0])
     results = release_results(recipe, records, model, seeds)
+    folder = (cards_folder or cards_dir()) / recipe.model_id
+    results.update(release_extras(recipe, model, folder, data_root))
     write_release(recipe, results, model, cards_folder, results_folder)
     return results
+
+
+def release_extras(recipe: Recipe, model: DFAModel, folder: Path, data_root: str | None) -> dict[str, Any]:
+    """The task's extra card files (:meth:`Task.release_extras`, e.g. a NeRF's held-out render),
+    written into ``folder``; the task is built only when its class defines the hook."""
+    if get_task(recipe.task).release_extras is Task.release_extras:
+        return {}
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_task(recipe, data_root).release_extras(model, folder)
 
 
 def train_seeds(
