@@ -156,3 +156,20 @@ def test_finetune_on_a_missing_or_empty_text_is_one_line_and_writes_nothing(tmp_
             )
         assert message in str(exit_info.value.code) and "\n" not in str(exit_info.value.code)
         assert not (tmp_path / "o.json").exists()
+
+
+def test_diagnostic_variants_change_one_thing_of_the_table5_row_each():
+    diagnostics = load_eval_script("nlp_diagnostics")
+    base = diagnostics.lm_recipe("dfa-macro", "base")
+    post = diagnostics.variant_recipe("post_ln")
+    assert post.arch_config == {**base.arch_config, "post_ln": True} and post.optimizer == base.optimizer
+    assert diagnostics.variant_recipe("shallow_post_ln").method == "shallow"
+    assert diagnostics.variant_recipe("uniform").arch_config["feedback_init"] == "uniform2020"
+    block_lr = diagnostics.variant_recipe("block_lr").optimizer
+    assert block_lr["lr"] == base.optimizer["lr"] / 10 and block_lr["betas"] == [0.9, 0.999]
+    assert {g["match"] for g in block_lr["param_groups"]} == {"ln_f.*", "head.*"}
+    keys = {diagnostics.variant_recipe(v).run_key() for v in diagnostics.VARIANTS}
+    assert len(keys) == len(diagnostics.VARIANTS) and base.run_key() not in keys
+    curve = [{"epoch": 10, "step": 1000, "perplexity": 300.0, "nats_per_char": 2.2}]
+    text = diagnostics.markdown({"variants": {"post_ln": {"curve": curve, "command": "cmd"}}})
+    assert "| post_ln | 1000 | 300.0 | 2.200 | `cmd` |" in text and "Table 5 shallow/base | 1000" in text

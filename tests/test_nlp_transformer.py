@@ -87,3 +87,23 @@ def test_shallow_trains_only_the_head():
     _loss(model).backward()
     assert model.head.weight.grad is not None
     assert all(p.grad is None for p in model.blocks.parameters())
+
+
+def test_post_ln_blocks_normalise_each_sub_layer_output_and_do_not_export():
+    torch.manual_seed(0)
+    model = TransformerLM(VOCAB, post_ln=True, **TINY).eval()
+    seen = []
+    model.blocks[0].point.register_forward_hook(lambda m, args, out: seen.append(out))
+    _loss(model).backward()
+    block_out = seen[0]  # post-LN: every position of a block's output has zero mean, unit variance
+    torch.testing.assert_close(block_out.mean(-1), torch.zeros(block_out.shape[:-1]), atol=1e-5, rtol=0)
+    assert all(p.grad is not None for p in model.blocks.parameters())
+    pre = TransformerLM(VOCAB, **TINY)
+    pre.load_state_dict(model.state_dict())
+    assert not torch.allclose(
+        pre(torch.zeros(1, T, dtype=torch.long)), model(torch.zeros(1, T, dtype=torch.long))
+    )
+    from dfazoo.nlp.export import to_transformers
+
+    with pytest.raises(ValueError, match="post-LN TransformerLM has no GPT-2 equivalent"):
+        to_transformers(model)

@@ -52,7 +52,11 @@ def gpt2_state_dict(model: TransformerLM) -> dict[str, torch.Tensor]:
 
 
 def to_transformers(model: TransformerLM):  # -> transformers.GPT2LMHeadModel
-    """The equivalent ``transformers.GPT2LMHeadModel`` (eval mode)."""
+    """The equivalent ``transformers.GPT2LMHeadModel`` (eval mode); pre-LN models only."""
+    if model.post_ln:
+        raise ValueError(
+            "a post-LN TransformerLM has no GPT-2 equivalent (GPT-2 is pre-LN); export needs post_ln=False"
+        )
     transformers = _transformers()
     cfg = model.get_config()
     eos = model.tokenizer.token_to_id(END_OF_TEXT) if model.tokenizer is not None else None

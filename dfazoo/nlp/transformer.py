@@ -75,16 +75,20 @@ class CausalSelfAttention(nn.Module):
 
 
 class Block(nn.Module):
-    """Pre-LN block. ``point`` (tag ``block``) closes it; ``attn_point``, ``attn_out_point`` and
-    ``ff_point`` (tag ``sublayer``) sit after every layer inside it.
+    """Pre-LN block (``post_ln``: the original Transformer's post-LN, the scaling paper's layout).
+    ``point`` (tag ``block``) closes it; ``attn_point``, ``attn_out_point`` and ``ff_point`` (tag
+    ``sublayer``) sit after every layer inside it.
 
     With ``ln_affine=False`` the sub-layers' LayerNorms have no gain/bias. An affine gain at the
     bottom of a sub-layer needs the input-gradient of the first projection, which is exactly the
     matmul DFA skips, so affine norms cancel DFA's speed-up (measured in eval/bench_core.py).
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float, ln_affine: bool) -> None:
+    def __init__(
+        self, d_model: int, n_heads: int, d_ff: int, dropout: float, ln_affine: bool, post_ln: bool = False
+    ) -> None:
         super().__init__()
+        self.post_ln = post_ln
         self.ln1 = nn.LayerNorm(d_model, elementwise_affine=ln_affine)
         self.ln2 = nn.LayerNorm(d_model, elementwise_affine=ln_affine)
         self.attn = CausalSelfAttention(d_model, n_heads, dropout)
@@ -98,6 +102,11 @@ class Block(nn.Module):
         self.point = FeedbackPoint(d_model, shared_dims=2, tag="block")
 
     def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+        if self.post_ln:
+            a = self.attn_point(self.attn(x, cache, layer))
+            x = self.attn_out_point(self.ln1(x + self.drop(self.attn_proj(a))))
+            h = self.ff_point(F.gelu(self.ff_in(x)))
+            return self.point(self.ln2(x + self.drop(self.ff_out(h))))
         a = self.attn_point(self.attn(self.ln1(x), cache, layer))
         x = self.attn_out_point(x + self.drop(self.attn_proj(a)))
         h = self.ff_point(F.gelu(self.ff_in(self.ln2(x))))
@@ -126,16 +135,18 @@ class TransformerLM(DFAModel):
         max_len: int = 128,
         dropout: float = 0.1,
         ln_affine: bool = False,
+        post_ln: bool = False,
         **feedback: Any,
     ) -> None:
         super().__init__()
+        self.post_ln = post_ln
         self.max_len = max_len
         self.tokenizer: Any = None
         self.tok = nn.Embedding(vocab_size, d_model)
         self.pos = nn.Embedding(max_len, d_model)
         self.drop = nn.Dropout(dropout)
         self.blocks = nn.ModuleList(
-            Block(d_model, n_heads, d_ff, dropout, ln_affine) for _ in range(n_layers)
+            Block(d_model, n_heads, d_ff, dropout, ln_affine, post_ln) for _ in range(n_layers)
         )
         self.ln_f = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size, bias=False)

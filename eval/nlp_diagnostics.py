@@ -1,0 +1,136 @@
+"""Why DFA trains the Transformer LM no better than shallow at CPU scale: variants of the Table 5
+DFA macro row, each trained for the first ``--epochs`` of that row's 30-epoch schedule, against the
+committed Table 5 curves (BP, DFA macro and micro, shallow) at the same step.
+
+Variants of ``dfa-macro/base`` (Adam lr 1e-3, beta2 0.98, warm-up + cosine over 30 epochs):
+
+- ``post_ln``: post-LN blocks (the scaling paper's layout) instead of pre-LN;
+- ``shallow_post_ln``: the shallow baseline on those post-LN blocks (the reference for it);
+- ``uniform``: the 2020 paper's U(-1, 1) feedback matrix instead of N(0, 1);
+- ``block_lr``: the blocks and embeddings at lr 1e-4 (ten times lower), decoder at 1e-3, beta2 0.999.
+
+    python eval/nlp_diagnostics.py --data-root ../shared/data --variants post_ln uniform --epochs 10
+
+Run folders are the runner's (resumable); writes ``eval/results/nlp_diagnostics.{md,json}`` with every
+variant trained so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dfazoo.nlp.recipes import lm_recipe
+from dfazoo.spec.recipe import Recipe
+from dfazoo.train.runner import default_root, run, run_folder
+
+RESULTS = Path(__file__).parent / "results"
+TABLE5 = RESULTS / "nlp_table5.json"
+REFERENCE_ROWS = ("bp/base", "dfa-macro/base", "dfa-micro/base", "shallow/base")
+DECODER = ("ln_f.*", "head.*")
+
+
+def variant_recipe(name: str) -> Recipe:
+    """The recipe of one diagnostic variant (a changed ``dfa-macro/base`` or ``shallow/base``)."""
+    base = lm_recipe("shallow" if name.startswith("shallow") else "dfa-macro", "base")
+    if name in ("post_ln", "shallow_post_ln"):
+        return replace(base, arch_config={**base.arch_config, "post_ln": True})
+    if name == "uniform":
+        return replace(base, arch_config={**base.arch_config, "feedback_init": "uniform2020"})
+    if name == "block_lr":
+        groups = [{"match": m, "lr": base.optimizer["lr"]} for m in DECODER]
+        optimizer = {
+            **base.optimizer,
+            "lr": base.optimizer["lr"] / 10,
+            "betas": [0.9, 0.999],
+            "param_groups": groups,
+        }
+        return replace(base, optimizer=optimizer)
+    raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
+
+
+VARIANTS = ("post_ln", "shallow_post_ln", "uniform", "block_lr")
+
+
+def curve(folder: Path) -> list[dict[str, float]]:
+    rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return [
+        {
+            "epoch": r["epoch"],
+            "step": r["step"],
+            "perplexity": r["val"]["perplexity"],
+            "nats_per_char": r["val"]["nats_per_char"],
+        }
+        for r in rows
+        if "val" in r
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--epochs", type=int, default=10, help="epochs of the 30-epoch schedule to train")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--runs-root", type=Path)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    root = args.runs_root or default_root()
+    out = RESULTS / "nlp_diagnostics.json"
+    payload: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {"variants": {}}
+    for name in args.variants:
+        recipe = variant_recipe(name)
+        run(recipe, root=root, data_root=args.data_root, max_epochs=args.epochs, threads=args.threads)
+        payload["variants"][name] = {
+            "run_key": recipe.run_key(),
+            "epochs": args.epochs,
+            "command": f"python eval/nlp_diagnostics.py --data-root ../shared/data --variants {name} --epochs {args.epochs}",
+            "curve": curve(run_folder(recipe, root)),
+        }
+        out.write_text(json.dumps(payload, indent=2) + "\n")
+    (RESULTS / "nlp_diagnostics.md").write_text(markdown(payload))
+    print((RESULTS / "nlp_diagnostics.md").read_text())
+
+
+def _at(points: list[dict[str, float]], step: int) -> dict[str, float] | None:
+    return next((p for p in points if p["step"] == step), None)
+
+
+def markdown(payload: dict[str, Any]) -> str:
+    table5 = json.loads(TABLE5.read_text())["rows"]
+    lines = [
+        "# Transformer LM: why DFA is no better than shallow at CPU scale (diagnostics)",
+        "",
+        "Variants of the Table 5 `dfa-macro/base` row, trained for the first epochs of its 30-epoch schedule "
+        "(100 steps of 32 x 128 tokens per epoch, Tiny Shakespeare), beside the committed Table 5 curves "
+        "(`eval/results/nlp_table5.json`) at the same step. Validation perplexity per BPE token and nats "
+        "per character; one seed.",
+        "",
+        "| run | step | val ppl | val nats/char | command |",
+        "|---|---|---|---|---|",
+    ]
+    last = {name: info["curve"][-1] for name, info in payload["variants"].items() if info["curve"]}
+    for step in sorted({point["step"] for point in last.values()}):
+        for row in REFERENCE_ROWS:
+            ref = _at(table5[row]["curve"], step) if row in table5 else None
+            if ref is not None:
+                lines.append(
+                    f"| Table 5 {row} | {step} | {ref['perplexity']:.1f} | {ref['nats_per_char']:.3f} | "
+                    "`python eval/nlp_table5.py` |"
+                )
+        for name, point in last.items():
+            if point["step"] == step:
+                command = payload["variants"][name]["command"]
+                lines.append(
+                    f"| {name} | {step} | {point['perplexity']:.1f} | {point['nats_per_char']:.3f} | `{command}` |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
