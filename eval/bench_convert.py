@@ -4,7 +4,7 @@ network written by hand with dfazoo's feedback points, timed in one interleaved 
 - CIFAR MLP (3072-800-800-800-10 tanh, batch 128): ``dfazoo.vision.MLP`` in dfa mode (the
   hand-written one), the same layers as a plain ``nn.Sequential`` converted (dfa), and the
   converted one in bp mode. Target: converted DFA <= 1.03 x hand-written DFA.
-- Hugging Face GPT-2 (4 x d256, T128, batch 16; when ``transformers`` is installed): converted
+- Hugging Face GPT-2 (4 x d256, T128, batch 8; when ``transformers`` is installed): converted
   macro and micro DFA against BP; DFA skips the blocks' input-gradient matmuls.
 
 Same protocol as ``eval/bench_core.py`` (2 threads, SGD, median of interleaved steps, the repeat
@@ -62,9 +62,11 @@ def gpt2_models() -> tuple[dict[str, nn.Module], Callable] | None:
         from transformers import GPT2Config, GPT2LMHeadModel
     except ImportError:
         return None
-    config = GPT2Config(vocab_size=2048, n_positions=128, n_embd=256, n_layer=4, n_head=4)
+    config = GPT2Config(
+        vocab_size=2048, n_positions=128, n_embd=256, n_layer=4, n_head=4, bos_token_id=0, eos_token_id=0
+    )
     config.attn_pdrop = config.resid_pdrop = config.embd_pdrop = 0.0
-    x = torch.randint(0, 2048, (16, 128))
+    x = torch.randint(0, 2048, (8, 128))
     models = {}
     for name, method, placement in (
         ("bp", "bp", "macro"),
@@ -73,7 +75,7 @@ def gpt2_models() -> tuple[dict[str, nn.Module], Callable] | None:
     ):
         torch.manual_seed(0)
         models[name] = convert(GPT2LMHeadModel(config), x, placement=placement, method=method)
-    return models, lambda: (torch.randint(0, 2048, (16, 128)), torch.randint(0, 2048, (16, 128)))
+    return models, lambda: (torch.randint(0, 2048, (8, 128)), torch.randint(0, 2048, (8, 128)))
 
 
 def _lm_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> list[float]:
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
         flops = {m: step_flops(_Logits(model), x, y) for m, model in models.items()}
         timings = time_models(models, batch_fn, _lm_step, steps, repeats)
         result["gpt2"] = {
-            "model": "transformers GPT-2, 4 x d256, vocab 2048, T128, batch 16",
+            "model": "transformers GPT-2, 4 x d256, vocab 2048, T128, batch 8",
             "flop_ratio": {m: flops[m] / flops["bp"] for m in ("dfa_macro", "dfa_micro")},
             "macro_vs_bp": _median_repeat(timings, "dfa_macro", "bp"),
             "micro_vs_bp": _median_repeat(timings, "dfa_micro", "bp"),
