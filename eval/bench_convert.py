@@ -165,7 +165,8 @@ def render(result: dict) -> str:
         "",
         f"Command: `{result['command']}` (torch {result['machine']['torch']}, {result['machine']['threads']} "
         "threads, SGD, median ms of interleaved steps; the repeat with the median ratio is shown, every "
-        "repeat's ratio listed).",
+        "repeat's ratio listed). The machine is shared with other jobs, so repeats differ by up to ~15%: "
+        "the every-repeat column shows the spread.",
         "",
         "| model | step | ms/step | ratio | every repeat | DFA/BP FLOPs | target | met |",
         "|---|---|---|---|---|---|---|---|",

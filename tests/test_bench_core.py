@@ -23,3 +23,17 @@ def test_handwritten_dfa_step_matches_the_engine():
     bp = build("bp")
     bench_core._step(bp, torch.optim.SGD(bp.parameters(), lr=0.5), x, y)
     assert not torch.allclose(bp.body[1].weight, engine.body[1].weight)
+
+
+def test_bench_convert_times_the_same_network_and_update_by_hand_and_converted():
+    bench_convert = load_eval_script("bench_convert")
+    models, batch_fn = bench_convert.mlp_models()
+    x, y = batch_fn()
+    for name in ("handwritten_dfa", "converted_dfa"):
+        bench_core._step(models[name], torch.optim.SGD(models[name].parameters(), lr=0.5), x, y)
+    hand, conv = models["handwritten_dfa"], models["converted_dfa"]
+    hand_linears = [m for m in hand.body if isinstance(m, torch.nn.Linear)] + [hand.head]
+    conv_linears = [m for m in conv.module if isinstance(m, torch.nn.Linear)]
+    for a, b in zip(hand_linears, conv_linears, strict=True):
+        torch.testing.assert_close(a.weight, b.weight)
+    assert models["converted_bp"].method == "bp"
