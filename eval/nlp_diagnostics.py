@@ -85,7 +85,14 @@ def main(argv: list[str] | None = None) -> None:
     payload: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {"variants": {}}
     for name in args.variants:
         recipe = variant_recipe(name)
-        run(recipe, root=root, data_root=args.data_root, max_epochs=args.epochs, threads=args.threads)
+        run(
+            recipe,
+            root=root,
+            data_root=args.data_root,
+            max_epochs=args.epochs,
+            threads=args.threads,
+            align_every=2,
+        )
         payload["variants"][name] = {
             "run_key": recipe.run_key(),
             "epochs": args.epochs,

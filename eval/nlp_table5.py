@@ -52,9 +52,15 @@ def curve(record: RunRecord) -> list[dict[str, float]]:
                     "loss": entry["loss"],
                     "perplexity": val["perplexity"],
                     "nats_per_char": val["nats_per_char"],
+                    **({"alignment": align_means(entry["alignment"])} if entry.get("alignment") else {}),
                 }
             )
     return points
+
+
+def align_means(alignment: dict[str, dict[str, float]]) -> dict[str, float]:
+    """{feedback point: mean alignment} of one measurement."""
+    return {name: a["mean"] for name, a in alignment.items()}
 
 
 def row_result(row: str, record: RunRecord, old: dict[str, Any] | None) -> dict[str, Any]:
@@ -68,7 +74,7 @@ def row_result(row: str, record: RunRecord, old: dict[str, Any] | None) -> dict[
         "best_epoch": record.best_epoch,
         "val": record.val_metrics,
         "test": record.test_metrics,
-        "alignment": {k: v["mean"] for k, v in record.alignment.items()} if variant.startswith("dfa") else {},
+        "alignment": align_means(record.alignment) if variant.startswith("dfa") else {},
         "paper_ppl": PAPER_PPL.get((variant, name)),
         "wall_time": record.wall_time,
         "curve": points,
@@ -128,6 +134,17 @@ def render(rows: dict[str, dict[str, Any]], quick: bool, elapsed: float) -> str:
     for row, r in rows.items():
         if r["alignment"]:
             md.append(f"- {row}: " + ", ".join(f"{k} {v:.3f}" for k, v in r["alignment"].items()))
+    over_training = {row: [p for p in r["curve"] if p.get("alignment")] for row, r in rows.items()}
+    if any(over_training.values()):
+        md += ["", "Over training (step: mean over points, every 5 epochs):", ""]
+        md += [
+            f"- {row}: "
+            + ", ".join(
+                f"{p['step']}: {sum(p['alignment'].values()) / len(p['alignment']):.3f}" for p in points
+            )
+            for row, points in over_training.items()
+            if points
+        ]
     md += [
         "",
         "## Learning curves",
@@ -195,6 +212,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             data_root=args.data_root,
             threads=args.threads,
             progress=True,
+            align_every=5,
         )
         kept = records / f"{record.key}.json"
         if record.finished and not kept.exists():  # a run finished under another results folder

@@ -30,6 +30,12 @@ def test_same_recipe_hits_changed_training_field_misses_changed_description_hits
     assert run(changed, root=tmp_path).test != first.test
 
 
+def test_align_every_logs_alignment_over_training(recipe, tmp_path):
+    record = run(recipe, root=tmp_path, align_every=1)
+    lines = [json.loads(line) for line in (record.folder / "metrics.jsonl").read_text().splitlines()]
+    assert [sorted(line["alignment"]) for line in lines] == [sorted(record.alignment)] * 2
+
+
 def test_chunked_run_resumes_to_the_straight_result_and_records_copy(recipe, tmp_path):
     straight = run(recipe, root=tmp_path / "a")
     chunk = run(recipe, root=tmp_path / "b", max_epochs=1)

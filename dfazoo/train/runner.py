@@ -112,12 +112,14 @@ def run(
     progress: bool = False,
     threads: int | None = None,
     train_metrics: bool = False,
+    align_every: int | None = None,
 ) -> RunRecord:
     """Train ``recipe`` (resuming its folder) unless its finished run is cached; return its record.
 
     ``max_epochs`` trains a chunk: the record is then unfinished and nothing is cached until a
     later call completes ``recipe.epochs``. ``train_metrics`` also evaluates the best weights on
-    the train split. A diverged run is recorded as such (finished, not retried).
+    the train split. ``align_every`` logs DFA alignment every that many epochs in ``metrics.jsonl``.
+    A diverged run is recorded as such (finished, not retried).
     """
     root = Path(root) if root is not None else default_root()
     hit = cached(recipe, root, records)
@@ -139,6 +141,7 @@ def run(
         resume=resume,
         overwrite=not resume,
         max_epochs=max_epochs,
+        align_every=align_every,
     )
     record = RunRecord(recipe.run_key(), recipe, finished=True, epochs_done=0, folder=folder)
     try:
