@@ -7,7 +7,9 @@ Variants of ``dfa-macro/base`` (Adam lr 1e-3, beta2 0.98, warm-up + cosine over 
 - ``post_ln``: post-LN blocks (the scaling paper's layout) instead of pre-LN;
 - ``shallow_post_ln``: the shallow baseline on those post-LN blocks (the reference for it);
 - ``uniform``: the 2020 paper's U(-1, 1) feedback matrix instead of N(0, 1);
-- ``block_lr``: the blocks and embeddings at lr 1e-4 (ten times lower), decoder at 1e-3, beta2 0.999.
+- ``block_lr``: the blocks and embeddings at lr 1e-4 (ten times lower), decoder at 1e-3, beta2 0.999;
+- ``slow_decoder``: the opposite, the decoder (final norm, head) at lr 1e-4 and the rest at 1e-3, so
+  the BP-trained head cannot settle on the random features before the blocks align.
 
     python eval/nlp_diagnostics.py --data-root ../shared/data --variants post_ln uniform --epochs 10
 
@@ -51,10 +53,13 @@ def variant_recipe(name: str) -> Recipe:
             "param_groups": groups,
         }
         return replace(base, optimizer=optimizer)
+    if name == "slow_decoder":
+        groups = [{"match": m, "lr": base.optimizer["lr"] / 10} for m in DECODER]
+        return replace(base, optimizer={**base.optimizer, "param_groups": groups})
     raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
 
 
-VARIANTS = ("post_ln", "shallow_post_ln", "uniform", "block_lr")
+VARIANTS = ("post_ln", "shallow_post_ln", "uniform", "block_lr", "slow_decoder")
 
 
 def curve(folder: Path) -> list[dict[str, float]]:
