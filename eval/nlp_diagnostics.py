@@ -5,7 +5,7 @@ committed Table 5 curves (BP, DFA macro and micro, shallow) at the same step.
 Variants of ``dfa-macro/base`` (Adam lr 1e-3, beta2 0.98, warm-up + cosine over 30 epochs):
 
 - ``post_ln``: post-LN blocks (the scaling paper's layout) instead of pre-LN;
-- ``shallow_post_ln``: the shallow baseline on those post-LN blocks (the reference for it);
+- ``shallow_post_ln`` / ``bp_post_ln``: the shallow and BP rows on those post-LN blocks (its references);
 - ``uniform``: the 2020 paper's U(-1, 1) feedback matrix instead of N(0, 1);
 - ``block_lr``: the blocks and embeddings at lr 1e-4 (ten times lower), decoder at 1e-3, beta2 0.999;
 - ``slow_decoder``: the opposite, the decoder (final norm, head) at lr 1e-4 and the rest at 1e-3, so
@@ -39,8 +39,9 @@ DECODER = ("ln_f.*", "head.*")
 
 def variant_recipe(name: str) -> Recipe:
     """The recipe of one diagnostic variant (a changed ``dfa-macro/base`` or ``shallow/base``)."""
-    base = lm_recipe("shallow" if name.startswith("shallow") else "dfa-macro", "base")
-    if name in ("post_ln", "shallow_post_ln"):
+    variant = name.partition("_")[0] if name.startswith(("shallow_", "bp_")) else "dfa-macro"
+    base = lm_recipe(variant, "base")
+    if name in ("post_ln", "shallow_post_ln", "bp_post_ln"):
         return replace(base, arch_config={**base.arch_config, "post_ln": True})
     if name == "uniform":
         return replace(base, arch_config={**base.arch_config, "feedback_init": "uniform2020"})
@@ -59,7 +60,7 @@ def variant_recipe(name: str) -> Recipe:
     raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
 
 
-VARIANTS = ("post_ln", "shallow_post_ln", "uniform", "block_lr", "slow_decoder")
+VARIANTS = ("post_ln", "shallow_post_ln", "bp_post_ln", "uniform", "block_lr", "slow_decoder")
 
 
 def curve(folder: Path) -> list[dict[str, float]]:

@@ -38,7 +38,9 @@ def test_converted_plain_mlp_has_the_gradients_of_the_hand_written_one(placement
     model = convert(net, x, placement=placement, seed=5)
     assert list(model.feedback_points()) == ["2", "4", "6"]
     torch.testing.assert_close(model.feedback.matrix, ref.feedback.matrix, rtol=0, atol=0)
-    for mine, theirs in zip(model.feedback_matrices().values(), ref.feedback_matrices().values(), strict=True):
+    for mine, theirs in zip(
+        model.feedback_matrices().values(), ref.feedback_matrices().values(), strict=True
+    ):
         torch.testing.assert_close(mine, theirs, rtol=0, atol=0)
     for method in ("dfa", "bp", "shallow"):
         ref.set_method(method).zero_grad()

@@ -164,6 +164,8 @@ def test_diagnostic_variants_change_one_thing_of_the_table5_row_each():
     post = diagnostics.variant_recipe("post_ln")
     assert post.arch_config == {**base.arch_config, "post_ln": True} and post.optimizer == base.optimizer
     assert diagnostics.variant_recipe("shallow_post_ln").method == "shallow"
+    assert diagnostics.variant_recipe("bp_post_ln").method == "bp"
+    assert diagnostics.variant_recipe("bp_post_ln").arch_config["post_ln"] is True
     assert diagnostics.variant_recipe("uniform").arch_config["feedback_init"] == "uniform2020"
     block_lr = diagnostics.variant_recipe("block_lr").optimizer
     assert block_lr["lr"] == base.optimizer["lr"] / 10 and block_lr["betas"] == [0.9, 0.999]
