@@ -27,7 +27,9 @@ from table_cli import table_parser
 from dfazoo.methods import METHODS
 from dfazoo.nerf import TinyNeRF, ViewSynthesisTask
 from dfazoo.nerf.recipes import PAPER_PSNR, nerf_recipe
+from dfazoo.project import cards_dir
 from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.releases import release_of
 from dfazoo.train.runner import RunRecord, cached, default_root, run, run_folder
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -56,6 +58,18 @@ def recipes(quick: bool, archs: list[str], methods: tuple[str, ...] = METHODS) -
     return out
 
 
+def _weights(record: RunRecord, root: Path) -> Path | None:
+    """The run's folder when it holds the weights, else the zoo card released from this run."""
+    folder = run_folder(record.recipe, root)
+    if (folder / "model.safetensors").exists():
+        return folder
+    card = cards_dir() / record.recipe.model_id
+    release = release_of(record.recipe.model_id)
+    if (card / "model.safetensors").exists() and release is not None and release.run_key == record.key:
+        return card
+    return None
+
+
 def cell(record: RunRecord) -> dict[str, Any]:
     steps = record.epochs_done * record.recipe.task_config["steps_per_epoch"]
     return {
@@ -77,7 +91,8 @@ def cell(record: RunRecord) -> dict[str, Any]:
 
 
 def figure(records: list[RunRecord], root: Path, data_root: str | None, path: Path) -> bool:
-    """GT / BP / DFA / shallow Tiny-NeRF renders of the first test views; False without weights."""
+    """GT / BP / DFA / shallow Tiny-NeRF renders of the first test views, from each run's folder or
+    else its released card (same recipe); False when no weights are at hand."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -86,13 +101,14 @@ def figure(records: list[RunRecord], root: Path, data_root: str | None, path: Pa
     from dfazoo.nerf.render import psnr
 
     tiny = [r for r in records if r.recipe.arch == "tinynerf" and not r.diverged]
-    folders = [run_folder(r.recipe, root) for r in tiny]
-    if not tiny or not all((f / "model.safetensors").exists() for f in folders):
+    sources = [(r, _weights(r, root)) for r in tiny]
+    sources = [(r, f) for r, f in sources if f is not None]
+    if not sources:
         return False
-    task = ViewSynthesisTask(tiny[0].recipe, data_root)
+    task = ViewSynthesisTask(sources[0][0].recipe, data_root)
     poses, images = task.views("test")
     columns = [("ground truth", None)] + [
-        (r.recipe.method.upper(), TinyNeRF.from_pretrained(f)) for r, f in zip(tiny, folders)
+        (r.recipe.method.upper(), TinyNeRF.from_pretrained(f)) for r, f in sources
     ]
     n = min(FIGURE_VIEWS, len(poses))
     fig, axes = plt.subplots(n, len(columns), figsize=(2.2 * len(columns), 2.2 * n), squeeze=False)
