@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from nlp_fixtures import tiny_lm
+from nlp_fixtures import TINY, tiny_lm
 
 from dfazoo.cli import main
 from dfazoo.vision import MLP
@@ -62,6 +62,21 @@ def test_bad_inputs_give_one_line_and_write_nothing(lm_folder, tmp_path, capsys)
         tmp_path,
         "tokenizer.json",
     )
+
+
+def test_post_ln_model_exports_as_gpt1_with_identical_logits(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    d = TINY["d_model"]
+    model = tiny_lm(post_ln=True, final_norm=False, activation="gelu_tanh", ln_affine=True, d_ff=4 * d)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    folder = model.save_pretrained(tmp_path / "post")
+    assert main(["export", str(folder), "--to", "transformers", str(tmp_path / "hf")]) == 0
+    hf = transformers.OpenAIGPTLMHeadModel.from_pretrained(tmp_path / "hf").eval()
+    ids = torch.tensor([model.encode("the king shall speak of love")])
+    with torch.no_grad():
+        torch.testing.assert_close(hf(ids).logits, model.eval()(ids), atol=1e-5, rtol=1e-4)
 
 
 def test_export_gives_identical_logits(lm_folder, tmp_path, capsys):

@@ -105,5 +105,5 @@ def test_post_ln_blocks_normalise_each_sub_layer_output_and_do_not_export():
     )
     from dfazoo.nlp.export import to_transformers
 
-    with pytest.raises(ValueError, match="post-LN TransformerLM has no GPT-2 equivalent"):
+    with pytest.raises(ValueError, match="maps onto GPT-1 .* with final_norm=False"):
         to_transformers(model)

@@ -1,8 +1,10 @@
-"""Export a :class:`~dfazoo.nlp.TransformerLM` as a ``transformers`` GPT-2 checkpoint (optional extra).
+"""Export a :class:`~dfazoo.nlp.TransformerLM` as a ``transformers`` checkpoint (optional extra).
 
-The mapping is exact: pre-LN blocks, exact GELU (``activation_function="gelu"``), untied head
-without bias; non-affine LayerNorms become unit gain and zero bias; ``Linear`` weights are
-transposed into GPT-2's ``Conv1D`` layout. The tokenizer is saved beside it.
+The mapping is exact. A pre-LN model becomes a GPT-2 (exact GELU, ``activation_function="gelu"``,
+untied head without bias); a post-LN model without final norm becomes a GPT-1
+(``OpenAIGPTLMHeadModel``: post-LN, GELU's tanh approximation, feed-forward 4 x d, untied head).
+Non-affine LayerNorms become unit gain and zero bias; ``Linear`` weights are transposed into the
+``Conv1D`` layout. The tokenizer is saved beside it.
 """
 
 from __future__ import annotations
@@ -46,17 +48,27 @@ def gpt2_state_dict(model: TransformerLM) -> dict[str, torch.Tensor]:
         ):
             sd[f"{p}.{name}.weight"] = linear.weight.T
             sd[f"{p}.{name}.bias"] = linear.bias
-    sd.update(_norm(model.ln_f, "transformer.ln_f"))
+    if isinstance(model.ln_f, torch.nn.LayerNorm):
+        sd.update(_norm(model.ln_f, "transformer.ln_f"))
     sd["lm_head.weight"] = model.head.weight
     return {k: v.detach().clone().contiguous() for k, v in sd.items()}
 
 
-def to_transformers(model: TransformerLM):  # -> transformers.GPT2LMHeadModel
-    """The equivalent ``transformers.GPT2LMHeadModel`` (eval mode); pre-LN models only."""
+def gpt1_state_dict(model: TransformerLM) -> dict[str, torch.Tensor]:
+    """A post-LN ``model``'s weights under OpenAIGPTLMHeadModel's names and layouts."""
+    gpt2 = gpt2_state_dict(model)
+    sd = {"transformer.tokens_embed.weight": gpt2.pop("transformer.wte.weight")}
+    sd["transformer.positions_embed.weight"] = gpt2.pop("transformer.wpe.weight")
+    sd.update(gpt2)
+    return sd
+
+
+def to_transformers(model: TransformerLM):  # -> transformers.GPT2LMHeadModel or OpenAIGPTLMHeadModel
+    """The equivalent ``transformers`` model (eval mode): GPT-2 for pre-LN, GPT-1 for post-LN."""
     if model.post_ln:
-        raise ValueError(
-            "a post-LN TransformerLM has no GPT-2 equivalent (GPT-2 is pre-LN); export needs post_ln=False"
-        )
+        return _to_gpt1(model)
+    if model.activation != "gelu" or isinstance(model.ln_f, torch.nn.Identity):
+        raise ValueError("a pre-LN model maps onto GPT-2 with activation='gelu' and final_norm=True only")
     transformers = _transformers()
     cfg = model.get_config()
     eos = model.tokenizer.token_to_id(END_OF_TEXT) if model.tokenizer is not None else None
@@ -84,8 +96,37 @@ def to_transformers(model: TransformerLM):  # -> transformers.GPT2LMHeadModel
     return hf.eval()
 
 
+def _to_gpt1(model: TransformerLM):  # -> transformers.OpenAIGPTLMHeadModel
+    cfg = model.get_config()
+    if cfg["final_norm"] or cfg["activation"] == "gelu" or cfg["d_ff"] != 4 * cfg["d_model"]:
+        raise ValueError(
+            "a post-LN model maps onto GPT-1 (OpenAIGPTLMHeadModel) with final_norm=False, activation "
+            "'gelu_tanh' or 'relu' and d_ff = 4 x d_model only"
+        )
+    transformers = _transformers()
+    config = transformers.OpenAIGPTConfig(
+        vocab_size=cfg["vocab_size"],
+        n_positions=cfg["max_len"],
+        n_embd=cfg["d_model"],
+        n_layer=cfg["n_layers"],
+        n_head=cfg["n_heads"],
+        afn="gelu" if cfg["activation"] == "gelu_tanh" else "relu",
+        resid_pdrop=cfg["dropout"],
+        embd_pdrop=cfg["dropout"],
+        attn_pdrop=cfg["dropout"],
+        layer_norm_epsilon=model.blocks[0].ln1.eps,
+        tie_word_embeddings=False,
+    )
+    hf = transformers.OpenAIGPTLMHeadModel(config)
+    missing, unexpected = hf.load_state_dict(gpt1_state_dict(model), strict=False)
+    missing = [k for k in missing if not k.endswith(".attn.bias")]
+    if missing or unexpected:
+        raise RuntimeError(f"GPT-1 mapping incomplete: missing {missing}, unexpected {unexpected}")
+    return hf.eval()
+
+
 def export_transformers(model: TransformerLM, folder: str | os.PathLike[str]) -> Path:
-    """Write ``config.json`` + ``model.safetensors`` (GPT-2) and the tokenizer files into ``folder``."""
+    """Write ``config.json`` + ``model.safetensors`` (GPT-2 or GPT-1) and the tokenizer files into ``folder``."""
     if model.tokenizer is None:
         raise ValueError("the model has no tokenizer (tokenizer.json) to export with it")
     hf = to_transformers(model)

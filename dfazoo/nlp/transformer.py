@@ -9,14 +9,18 @@ values) from that point, as appendix D prescribes, and the embeddings learn by b
 through the first block: the weight transport the paper keeps in micro. The decoder (final norm
 and head) trains by BP in every method; ``shallow`` trains only it.
 
-The layout is GPT-2's (pre-LN blocks, exact GELU, untied bias-free head), so a model maps exactly
-onto ``transformers.GPT2LMHeadModel`` (:mod:`dfazoo.nlp.export`); non-affine norms map to unit
+The default layout is GPT-2's (pre-LN blocks, exact GELU, untied bias-free head), so a model maps
+exactly onto ``transformers.GPT2LMHeadModel``; with ``post_ln=True, final_norm=False`` and
+``activation="gelu_tanh"`` it is GPT-1's (post-LN, the scaling paper's layout) and maps onto
+``transformers.OpenAIGPTLMHeadModel`` (:mod:`dfazoo.nlp.export`); non-affine norms map to unit
 gain and zero bias. :class:`KVCache` makes generation cost one position per new token.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,12 @@ from dfazoo.core import DFAModel, FeedbackPoint, OutputHook
 from dfazoo.files import atomic_path
 
 TOKENIZER_NAME = "tokenizer.json"
+# The feed-forward non-linearity: exact GELU (GPT-2), its tanh approximation (GPT-1's "gelu"), ReLU.
+FF_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "gelu": F.gelu,
+    "gelu_tanh": functools.partial(F.gelu, approximate="tanh"),
+    "relu": F.relu,
+}
 
 
 class KVCache:
@@ -85,10 +95,19 @@ class Block(nn.Module):
     """
 
     def __init__(
-        self, d_model: int, n_heads: int, d_ff: int, dropout: float, ln_affine: bool, post_ln: bool = False
+        self,
+        d_model: int,
+        n_heads: int,
+        d_ff: int,
+        dropout: float,
+        ln_affine: bool,
+        post_ln: bool = False,
+        activation: str = "gelu",
     ) -> None:
         super().__init__()
-        self.post_ln = post_ln
+        if activation not in FF_ACTIVATIONS:
+            raise ValueError(f"activation={activation!r} is unknown; choose one of {sorted(FF_ACTIVATIONS)}")
+        self.post_ln, self.act = post_ln, FF_ACTIVATIONS[activation]
         self.ln1 = nn.LayerNorm(d_model, elementwise_affine=ln_affine)
         self.ln2 = nn.LayerNorm(d_model, elementwise_affine=ln_affine)
         self.attn = CausalSelfAttention(d_model, n_heads, dropout)
@@ -105,18 +124,20 @@ class Block(nn.Module):
         if self.post_ln:
             a = self.attn_point(self.attn(x, cache, layer))
             x = self.attn_out_point(self.ln1(x + self.drop(self.attn_proj(a))))
-            h = self.ff_point(F.gelu(self.ff_in(x)))
+            h = self.ff_point(self.act(self.ff_in(x)))
             return self.point(self.ln2(x + self.drop(self.ff_out(h))))
         a = self.attn_point(self.attn(self.ln1(x), cache, layer))
         x = self.attn_out_point(x + self.drop(self.attn_proj(a)))
-        h = self.ff_point(F.gelu(self.ff_in(self.ln2(x))))
+        h = self.ff_point(self.act(self.ff_in(self.ln2(x))))
         return self.point(x + self.drop(self.ff_out(h)))
 
 
 class TransformerLM(DFAModel):
     """GPT-style language model: token + position embeddings, ``n_layers`` blocks, LM head.
 
-    ``**feedback``: :class:`~dfazoo.core.FeedbackConfig` fields. ``tokenizer`` (a
+    ``post_ln``: post-LN blocks; ``activation``: the feed-forward non-linearity (``gelu``,
+    ``gelu_tanh``, ``relu``); ``final_norm``: a LayerNorm before the head (a post-LN block already
+    ends in one). ``**feedback``: :class:`~dfazoo.core.FeedbackConfig` fields. ``tokenizer`` (a
     ``tokenizers.Tokenizer`` or None) is saved as ``tokenizer.json`` beside the weights and
     loaded back by ``from_pretrained``; :meth:`encode` / :meth:`decode` use it.
     """
@@ -136,19 +157,21 @@ class TransformerLM(DFAModel):
         dropout: float = 0.1,
         ln_affine: bool = False,
         post_ln: bool = False,
+        activation: str = "gelu",
+        final_norm: bool = True,
         **feedback: Any,
     ) -> None:
         super().__init__()
-        self.post_ln = post_ln
+        self.post_ln, self.activation = post_ln, activation
         self.max_len = max_len
         self.tokenizer: Any = None
         self.tok = nn.Embedding(vocab_size, d_model)
         self.pos = nn.Embedding(max_len, d_model)
         self.drop = nn.Dropout(dropout)
         self.blocks = nn.ModuleList(
-            Block(d_model, n_heads, d_ff, dropout, ln_affine, post_ln) for _ in range(n_layers)
+            Block(d_model, n_heads, d_ff, dropout, ln_affine, post_ln, activation) for _ in range(n_layers)
         )
-        self.ln_f = nn.LayerNorm(d_model)
+        self.ln_f = nn.LayerNorm(d_model) if final_norm else nn.Identity()
         self.head = nn.Linear(d_model, vocab_size, bias=False)
         self.output_hook = OutputHook()
         self.setup_feedback(vocab_size, **feedback)
