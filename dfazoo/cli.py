@@ -260,9 +260,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"{err}") from err
     try:
         export_transformers(model, folder)
-    except ImportError as err:
+    except (ImportError, ValueError) as err:
         raise UsageError(f"{err}") from err
-    print(f"wrote a transformers GPT-2 checkpoint and its tokenizer to {folder}")
+    family = "GPT-1 (OpenAIGPTLMHeadModel)" if model.post_ln else "GPT-2"
+    print(f"wrote a transformers {family} checkpoint and its tokenizer to {folder}")
     return 0
 
 
@@ -408,7 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a language model to another library's format")
     _model_arg(p, "an NLP model")
     p.add_argument("--to", choices=("transformers",), required=True)
-    p.add_argument("dir", help="new folder for the GPT-2 style checkpoint and its tokenizer")
+    p.add_argument(
+        "dir", help="new folder for the GPT-2 (pre-LN) or GPT-1 (post-LN) checkpoint and its tokenizer"
+    )
     p.add_argument("--org")
     p.set_defaults(func=_cmd_export)
 

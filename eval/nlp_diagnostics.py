@@ -1,5 +1,5 @@
-"""Why DFA trains the Transformer LM no better than shallow at CPU scale: variants of the Table 5
-DFA macro row, each trained for the first ``--epochs`` of that row's 30-epoch schedule, against the
+"""Why DFA trains the pre-LN Transformer LM no better than shallow at CPU scale: variants of the
+pre-LN Table 5 DFA macro row (``nlp_table5_pre_ln``), each trained for the first ``--epochs`` of that row's 30-epoch schedule, against the
 committed Table 5 curves (BP, DFA macro and micro, shallow) at the same step.
 
 Variants of ``dfa-macro/base`` (Adam lr 1e-3, beta2 0.98, warm-up + cosine over 30 epochs):
@@ -32,7 +32,7 @@ from dfazoo.spec.recipe import Recipe
 from dfazoo.train.runner import default_root, run, run_folder
 
 RESULTS = Path(__file__).parent / "results"
-TABLE5 = RESULTS / "nlp_table5.json"
+TABLE5 = RESULTS / "nlp_table5_pre_ln.json"
 REFERENCE_ROWS = ("bp/base", "dfa-macro/base", "dfa-micro/base", "shallow/base")
 DECODER = ("ln_f.*", "head.*")
 
@@ -40,7 +40,7 @@ DECODER = ("ln_f.*", "head.*")
 def variant_recipe(name: str) -> Recipe:
     """The recipe of one diagnostic variant (a changed ``dfa-macro/base`` or ``shallow/base``)."""
     variant = name.partition("_")[0] if name.startswith(("shallow_", "bp_")) else "dfa-macro"
-    base = lm_recipe(variant, "base")
+    base = lm_recipe(variant, "base", layout="pre_ln")
     if name in ("post_ln", "shallow_post_ln", "bp_post_ln"):
         return replace(base, arch_config={**base.arch_config, "post_ln": True})
     if name == "uniform":
@@ -121,7 +121,7 @@ def markdown(payload: dict[str, Any]) -> str:
         "",
         "Variants of the Table 5 `dfa-macro/base` row, trained for the first epochs of its 30-epoch schedule "
         "(100 steps of 32 x 128 tokens per epoch, Tiny Shakespeare), beside the committed Table 5 curves "
-        "(`eval/results/nlp_table5.json`) at the same step. Validation perplexity per BPE token and nats "
+        "(`eval/results/nlp_table5_pre_ln.json`) at the same step. Validation perplexity per BPE token and nats "
         "per character; one seed.",
         "",
         "| run | step | val ppl | val nats/char | command |",
@@ -134,7 +134,7 @@ def markdown(payload: dict[str, Any]) -> str:
             if ref is not None:
                 lines.append(
                     f"| Table 5 {row} | {step} | {ref['perplexity']:.1f} | {ref['nats_per_char']:.3f} | "
-                    "`python eval/nlp_table5.py` |"
+                    "`python eval/nlp_table5.py --layout pre_ln` |"
                 )
         for name, point in last.items():
             if point["step"] == step:

@@ -3,11 +3,14 @@
     python eval/nlp_table5.py                 # every row of dfazoo.nlp.recipes.ROWS (resumes)
     python eval/nlp_table5.py --quick         # 3 epochs x 30 steps per row: the probe
     python eval/nlp_table5.py --rows bp/base dfa-macro/plateau   # some rows only
+    python eval/nlp_table5.py --layout pre_ln # the same rows on pre-LN (GPT-2) blocks
 
 Each row is one run of the runner (``dfazoo.train.runner.run``, keyed by ``Recipe.run_key()``),
-its record kept in ``eval/results/nlp_table5{,_quick}/runs/`` so an interrupted table resumes and rows
-can run in parallel invocations. Learning curves (validation after every epoch) come from the runs'
-``metrics.jsonl`` and are kept in the JSON and plotted. Writes ``eval/results/nlp_table5{,_quick}.{md,json,png}``.
+its record kept in ``eval/results/<table>/runs/`` so an interrupted table resumes and rows can run in
+parallel invocations. Learning curves (validation after every epoch, alignment every 5 epochs) come
+from the runs' ``metrics.jsonl`` and are kept in the JSON and plotted. Writes
+``eval/results/<table>.{md,json,png}``, ``<table>`` = ``nlp_table5`` (post-LN blocks, the default) or
+``nlp_table5_pre_ln``, with ``_quick`` for the probe.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dfazoo.nlp.recipes import PAPER_PPL, ROW_LABELS, ROWS, SIZE_TEXT, lm_recipe
+from dfazoo.nlp.recipes import LAYOUT, LAYOUTS, PAPER_PPL, ROW_LABELS, ROWS, SIZE_TEXT, lm_recipe
 from dfazoo.train.runner import RunRecord, default_root, run
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -28,11 +31,16 @@ QUICK = {"epochs": 3, "steps_per_epoch": 30, "warmup": 10}
 ALL_ROWS = [f"{v}/{r}" for v, rows in ROWS.items() for r in rows]
 
 
-def recipe_for(row: str, quick: bool, seed: int = 0):  # -> Recipe
+def recipe_for(row: str, quick: bool, seed: int = 0, layout: str = LAYOUT):  # -> Recipe
     variant, name = row.split("/")
     if quick:
-        return lm_recipe(variant, name, seed=seed, **QUICK)
-    return lm_recipe(variant, name, seed=seed)
+        return lm_recipe(variant, name, seed=seed, layout=layout, **QUICK)
+    return lm_recipe(variant, name, seed=seed, layout=layout)
+
+
+def table_name(layout: str, quick: bool) -> str:
+    """``nlp_table5`` (post-LN), ``nlp_table5_pre_ln``, each with ``_quick`` for the probe."""
+    return "nlp_table5" + ("_pre_ln" if layout == "pre_ln" else "") + ("_quick" if quick else "")
 
 
 def curve(record: RunRecord) -> list[dict[str, float]]:
@@ -98,9 +106,14 @@ def ratios(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
     return out
 
 
-def render(rows: dict[str, dict[str, Any]], quick: bool, elapsed: float) -> str:
-    cmd = "python eval/nlp_table5.py" + (" --quick" if quick else "")
+def render(rows: dict[str, dict[str, Any]], quick: bool, elapsed: float, layout: str = LAYOUT) -> str:
+    cmd = (
+        "python eval/nlp_table5.py"
+        + (" --layout pre_ln" if layout == "pre_ln" else "")
+        + (" --quick" if quick else "")
+    )
     budget = f"{QUICK['epochs']} x {QUICK['steps_per_epoch']} steps (quick probe)" if quick else SIZE_TEXT
+    budget += ", post-LN blocks (GPT-1 layout)" if layout == "post_ln" else ", pre-LN blocks (GPT-2 layout)"
     md = [
         "# Transformer LM trained with DFA: scaling paper Table 5 at CPU scale",
         "",
@@ -195,8 +208,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--runs-root", type=Path, help="run folders (default: the runner's)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--layout", default=LAYOUT, choices=sorted(LAYOUTS), help="block layout (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
-    name = "nlp_table5" + ("_quick" if args.quick else "")
+    name = table_name(args.layout, args.quick)
     records = args.results / name / "runs"
     records.mkdir(parents=True, exist_ok=True)
     out_json = args.results / f"{name}.json"
@@ -204,7 +220,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     rows = {}
     for row in args.rows:
-        recipe = recipe_for(row, args.quick)
+        recipe = recipe_for(row, args.quick, layout=args.layout)
         record = run(
             recipe,
             root=args.runs_root or default_root(),
@@ -224,7 +240,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows = {r: {**old, **rows}[r] for r in ALL_ROWS if r in rows or r in old}
     result = {"rows": rows, "ratios": ratios(rows)}
     out_json.write_text(json.dumps(result, indent=1) + "\n")
-    (args.results / f"{name}.md").write_text(render(rows, args.quick, elapsed))
+    (args.results / f"{name}.md").write_text(render(rows, args.quick, elapsed, args.layout))
     plot(rows, args.results / f"{name}.png")
     print((args.results / f"{name}.md").read_text())
     return result

@@ -9,13 +9,13 @@ import shutil
 from eval_scripts import load_eval_script
 from nlp_fixtures import TINY, corpus_text, tiny_lm, write_corpus
 
-from dfazoo.nlp.recipes import lm_recipe
+from dfazoo.nlp.recipes import LAYOUTS, lm_recipe
 
 table5 = load_eval_script("nlp_table5")
 nlp_finetune = load_eval_script("nlp_finetune")
 
 
-def _tiny_recipe(corpus, row, seed=0):
+def _tiny_recipe(corpus, row, seed=0, layout="post_ln"):
     variant, name = row.split("/")
     recipe = lm_recipe(
         variant,
@@ -28,8 +28,10 @@ def _tiny_recipe(corpus, row, seed=0):
         vocab_size=300,
         context=16,
         steps_per_epoch=3,
+        layout=layout,
     )
-    return dataclasses.replace(recipe, batch_size=4, arch_config={**TINY, "vocab_size": 300, "max_len": 16})
+    arch = {**TINY, **LAYOUTS[layout], "vocab_size": 300, "max_len": 16}
+    return dataclasses.replace(recipe, batch_size=4, arch_config=arch)
 
 
 def test_a_released_lm_carries_its_tokenizer_into_the_card_folder(tmp_path):
@@ -46,7 +48,11 @@ def test_a_released_lm_carries_its_tokenizer_into_the_card_folder(tmp_path):
 
 def test_table5_quick_trains_through_the_runner_and_resumes(tmp_path, monkeypatch):
     corpus = write_corpus(tmp_path)
-    monkeypatch.setattr(table5, "recipe_for", lambda row, quick, seed=0: _tiny_recipe(corpus, row, seed))
+    monkeypatch.setattr(
+        table5,
+        "recipe_for",
+        lambda row, quick, seed=0, layout="post_ln": _tiny_recipe(corpus, row, seed, layout),
+    )
     argv = [
         "--quick",
         "--rows",
@@ -160,7 +166,7 @@ def test_finetune_on_a_missing_or_empty_text_is_one_line_and_writes_nothing(tmp_
 
 def test_diagnostic_variants_change_one_thing_of_the_table5_row_each():
     diagnostics = load_eval_script("nlp_diagnostics")
-    base = diagnostics.lm_recipe("dfa-macro", "base")
+    base = diagnostics.lm_recipe("dfa-macro", "base", layout="pre_ln")
     post = diagnostics.variant_recipe("post_ln")
     assert post.arch_config == {**base.arch_config, "post_ln": True} and post.optimizer == base.optimizer
     assert diagnostics.variant_recipe("shallow_post_ln").method == "shallow"

@@ -1,6 +1,6 @@
 """NLP zoo recipes and the Table 5 protocol of the scaling paper (§3.3) at CPU scale.
 
-One model size and one token budget for every row: 4 pre-LN blocks, d 128, 4 heads, ff 512,
+One model size and one token budget for every row: 4 blocks, d 128, 4 heads, ff 512,
 context 128 BPE tokens, dropout 0.1, a 2,048-token byte-level BPE trained on the train split;
 batch 32 windows, 30 epochs of 100 steps = 3,000 steps = 12.3M training tokens (~31M
 characters, ~35 passes over the 1.0M-character train split). Validation after every epoch.
@@ -9,6 +9,11 @@ Rows (Table 5's sequence; lr halved as the paper's 1e-4 -> 5e-5): BP ``base`` (A
 lr 1e-3, 200 warm-up steps then cosine) and ``beta2`` (β2 0.999); DFA macro and micro ``base`` ->
 ``lower_lr`` (5e-4) -> ``beta2`` (+ β2 0.999) -> ``plateau`` (+ lr x0.2 when validation perplexity
 stops falling, instead of warm-up + cosine); shallow ``base``.
+
+Layouts: ``post_ln`` (the default; GPT-1's and the scaling paper's post-LN blocks, GELU's tanh
+approximation, no final norm: exportable as ``transformers`` GPT-1) and ``pre_ln`` (GPT-2's, the first
+CPU-scale Table 5). ``eval/nlp_diagnostics.py`` found DFA learning on post-LN blocks but not on pre-LN
+ones, where every block adds its update to one unnormalised residual stream.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ ARCH: dict[str, Any] = {
     "max_len": CONTEXT,
     "dropout": 0.1,
 }
+LAYOUTS: dict[str, dict[str, Any]] = {
+    "post_ln": {"post_ln": True, "final_norm": False, "activation": "gelu_tanh"},
+    "pre_ln": {},
+}
+LAYOUT = "post_ln"
 TASK: dict[str, Any] = {"vocab_size": VOCAB, "context": CONTEXT, "steps_per_epoch": 100}
 EPOCHS, BATCH, WARMUP = 30, 32, 200
 SIZE_TEXT = (
@@ -88,9 +98,13 @@ def lm_recipe(
     lr: float = 1e-3,
     dataset: str = "shakespeare",
     warmup: int = WARMUP,
+    layout: str = LAYOUT,
     **task: Any,
 ) -> Recipe:
-    """The Table 5 row ``row`` of ``variant`` (``bp``, ``dfa-macro``, ``dfa-micro``, ``shallow``)."""
+    """The Table 5 row ``row`` of ``variant`` (``bp``, ``dfa-macro``, ``dfa-micro``, ``shallow``)
+    on blocks of ``layout`` (``post_ln`` or ``pre_ln``)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout={layout!r} is unknown; choose one of {sorted(LAYOUTS)}")
     if row not in ROWS[variant]:
         raise ValueError(f"{variant} has rows {ROWS[variant]}, not {row!r}")
     method, _, placement = variant.partition("-")
@@ -106,7 +120,7 @@ def lm_recipe(
         task="language_modeling",
         metric="perplexity",
         higher_is_better=False,
-        arch_config=dict(ARCH),
+        arch_config={**ARCH, **LAYOUTS[layout]},
         task_config={**TASK, **task},
         optimizer=optimizer,
         scheduler=scheduler,
@@ -114,7 +128,7 @@ def lm_recipe(
         batch_size=BATCH,
         seed=seed,
         tolerance=0.5,
-        description=f"GPT-style Transformer LM ({SIZE_TEXT}) on {dataset}, trained with {name} "
+        description=f"GPT-style Transformer LM ({SIZE_TEXT}, {layout.replace('_', '-').upper()} blocks) on {dataset}, trained with {name} "
         f"(Table 5 row: {ROW_LABELS[row]}).",
         data_notes=SHAKESPEARE_NOTES if dataset == "shakespeare" else "",
         paper_value=PAPER_PPL.get((variant, row)),

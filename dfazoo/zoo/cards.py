@@ -323,7 +323,8 @@ only) saved beside the weights as `tokenizer.json`: `model.encode(text)` / `mode
 `transformers.PreTrainedTokenizerFast(tokenizer_file="tokenizer.json")`. Test loss: {nats} nats per
 character (independent of the tokenizer); perplexity is per BPE token.
 `dfazoo generate {recipe.model_id} --prompt "ROMEO:"` samples from it;
-`dfazoo export {recipe.model_id} --to transformers DIR` writes a GPT-2 checkpoint with identical logits.
+`dfazoo export {recipe.model_id} --to transformers DIR` writes a `transformers` checkpoint with identical
+logits (GPT-1 `OpenAIGPTLMHeadModel` for post-LN blocks, GPT-2 for pre-LN ones).
 """
     sample = results.get("sample")
     if sample:
