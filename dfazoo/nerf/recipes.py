@@ -18,11 +18,15 @@ the paper's 1e-4 (appendix C) at 3,000 steps. DFA places a feedback point after 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from dfazoo.core import METHODS
 from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.releases import load_releases
 
+# Which run each zoo model is released from (its Table 1 cell, seed 0): data, in releases.json.
+RELEASES = load_releases(Path(__file__).with_name("releases.json"))
 PAPER_PSNR: dict[str, float] = {"bp": 32.54, "dfa": 24.93}  # Table A.5, lego, full scale
 TINY = {"arch_config": {"depth": 4, "width": 128, "pos_freqs": 6, "samples": 32}, "rays": 1024, "epochs": 100}
 FULL = {"arch_config": {"samples": 32, "fine_samples": 64}, "rays": 512, "epochs": 25}
