@@ -151,6 +151,9 @@ def markdown(cells: list[dict[str, Any]], args: argparse.Namespace, notes: str) 
         "",
         f"Paper (lego, full scale, 800 x 800): BP {PAPER_PSNR['bp']}, DFA {PAPER_PSNR['dfa']} dB. "
         "SSIM: scikit-image `structural_similarity` (Gaussian window, sigma 1.5), mean over channels.",
+        "Wall time: each run's training on this 2-core machine, shared with other jobs (runs at "
+        f"{args.threads} torch thread(s), often two at once), so it is no speed comparison: "
+        "`eval/bench_nerf.py` times BP and DFA steps side by side.",
         "",
     ]
     return "\n".join(lines)
