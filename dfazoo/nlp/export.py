@@ -63,6 +63,18 @@ def gpt1_state_dict(model: TransformerLM) -> dict[str, torch.Tensor]:
     return sd
 
 
+def _sizes(cfg: dict) -> dict:
+    """The ``transformers`` config fields GPT-1 and GPT-2 share, from a TransformerLM config."""
+    return {
+        "vocab_size": cfg["vocab_size"],
+        "n_positions": cfg["max_len"],
+        "n_embd": cfg["d_model"],
+        "n_layer": cfg["n_layers"],
+        "n_head": cfg["n_heads"],
+        **dict.fromkeys(("resid_pdrop", "embd_pdrop", "attn_pdrop"), cfg["dropout"]),
+    }
+
+
 def to_transformers(model: TransformerLM):  # -> transformers.GPT2LMHeadModel or OpenAIGPTLMHeadModel
     """The equivalent ``transformers`` model (eval mode): GPT-2 for pre-LN, GPT-1 for post-LN."""
     if model.post_ln:
@@ -73,16 +85,9 @@ def to_transformers(model: TransformerLM):  # -> transformers.GPT2LMHeadModel or
     cfg = model.get_config()
     eos = model.tokenizer.token_to_id(END_OF_TEXT) if model.tokenizer is not None else None
     config = transformers.GPT2Config(
-        vocab_size=cfg["vocab_size"],
-        n_positions=cfg["max_len"],
-        n_embd=cfg["d_model"],
-        n_layer=cfg["n_layers"],
-        n_head=cfg["n_heads"],
+        **_sizes(cfg),
         n_inner=cfg["d_ff"],
         activation_function="gelu",
-        resid_pdrop=cfg["dropout"],
-        embd_pdrop=cfg["dropout"],
-        attn_pdrop=cfg["dropout"],
         layer_norm_epsilon=model.ln_f.eps,
         tie_word_embeddings=False,
         bos_token_id=eos,
@@ -105,15 +110,8 @@ def _to_gpt1(model: TransformerLM):  # -> transformers.OpenAIGPTLMHeadModel
         )
     transformers = _transformers()
     config = transformers.OpenAIGPTConfig(
-        vocab_size=cfg["vocab_size"],
-        n_positions=cfg["max_len"],
-        n_embd=cfg["d_model"],
-        n_layer=cfg["n_layers"],
-        n_head=cfg["n_heads"],
+        **_sizes(cfg),
         afn="gelu" if cfg["activation"] == "gelu_tanh" else "relu",
-        resid_pdrop=cfg["dropout"],
-        embd_pdrop=cfg["dropout"],
-        attn_pdrop=cfg["dropout"],
         layer_norm_epsilon=model.blocks[0].ln1.eps,
         tie_word_embeddings=False,
     )
