@@ -34,16 +34,19 @@ def _tiny_recipe(corpus, row, seed=0, layout="post_ln"):
     return dataclasses.replace(recipe, batch_size=4, arch_config=arch)
 
 
-def test_a_released_lm_carries_its_tokenizer_into_the_card_folder(tmp_path):
+def test_a_released_lm_carries_its_tokenizer_and_a_sample_into_the_card_folder(tmp_path):
     from dfazoo.train.runner import run
     from dfazoo.zoo.hub import save_model
-    from dfazoo.zoo.publish import released_model
+    from dfazoo.zoo.publish import release_extras, released_model
 
-    record = run(_tiny_recipe(write_corpus(tmp_path), "dfa-macro/base"), root=tmp_path / "runs")
+    recipe = _tiny_recipe(write_corpus(tmp_path), "dfa-macro/base")
+    record = run(recipe, root=tmp_path / "runs")
     model = released_model(record)
     assert model.decode(model.encode("my lord")) == "my lord"
     card = save_model(model, tmp_path / "card")
     assert (card / "tokenizer.json").read_text() == (record.folder / "tokenizer.json").read_text()
+    extras = release_extras(recipe, model, card, data_root=None)  # the task's hook, as a release calls it
+    assert extras["sample"]["text"].startswith("ROMEO:") and extras["sample"]["seed"] == 0
 
 
 def test_table5_quick_trains_through_the_runner_and_resumes(tmp_path, monkeypatch):
@@ -119,13 +122,13 @@ def test_bench_generate_reports_both_paths(tmp_path):
 
 
 def test_an_lm_card_shows_tokenizer_nats_per_char_and_a_reproducible_sample():
+    from dfazoo.nlp.generate import card_sample
     from dfazoo.spec import get_recipe
     from dfazoo.zoo.cards import render_card
-    from dfazoo.zoo.publish import lm_sample
 
     model = tiny_lm()
-    sample = lm_sample(model, prompt="the king")
-    assert sample == lm_sample(model, prompt="the king") and sample["text"].startswith("the king")
+    sample = card_sample(model, prompt="the king")
+    assert sample == card_sample(model, prompt="the king") and sample["text"].startswith("the king")
     recipe = get_recipe("transformer-shakespeare-dfa-macro")
     results = {
         "model_id": recipe.model_id,

@@ -168,3 +168,21 @@ def test_score_rejects_bad_records_with_one_line_naming_the_field(record, messag
 def test_score_of_an_empty_batch_is_empty():
     out = BUILDERS["afn"]().score([])
     assert out.shape == (0,)
+
+
+def test_card_shows_a_score_example_that_runs_on_the_zoo_model():
+    import json
+    import re
+
+    from dfazoo.spec import build_model, get_recipe
+    from dfazoo.zoo.cards import render_card
+
+    recipe = get_recipe("dcn-ml100k-dfa")
+    card = render_card(recipe, {"metric": "auc", "value": 0.79, "test_metrics": {"auc": 0.79}})
+    example = re.search(r"model\.score\(\[(\{.*\})\]\)", card)
+    assert example and "out-of-vocabulary" in card
+    record = json.loads(example.group(1))
+    assert set(record) == {f["name"] for f in MOVIELENS_FIELDS}
+    model = build_model(recipe)
+    assert (model.encoder.encode([record]) > 0).all()  # every example value is in the vocabulary
+    assert model.score([record]).shape == (1,)

@@ -8,6 +8,7 @@ restarts from the last ``max_len // 2`` tokens (one prefill) and the uncached on
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 
@@ -78,3 +79,10 @@ def stream_text(model: TransformerLM, prompt: str, max_new_tokens: int, **kwargs
             continue
         yield text[len(shown) :]
         shown = text
+
+
+def card_sample(model: TransformerLM, prompt: str = "ROMEO:", seed: int = 0) -> dict[str, Any]:
+    """A generated sample for the model's card, with the settings that reproduce it."""
+    settings = {"max_new_tokens": 80, "temperature": 0.8, "top_k": 40, "seed": seed}
+    text = prompt + "".join(stream_text(model, prompt, **settings))  # type: ignore[arg-type]
+    return {"prompt": prompt, **settings, "text": text}

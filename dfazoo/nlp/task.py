@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from dfazoo.data.text import TextSplits, load_shakespeare, load_text_file, load_wikitext
+from dfazoo.nlp.generate import card_sample
 from dfazoo.nlp.tokenizer import DEFAULT_VOCAB_SIZE, train_bpe
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.task import Task
@@ -117,6 +119,10 @@ class LanguageModelingTask(Task):
                 "the model's tokenizer differs from the task's; set task_config['tokenizer_file'] to "
                 "the model's tokenizer.json to train it on this corpus"
             )
+
+    def release_extras(self, model: torch.nn.Module, folder: Path) -> dict[str, Any]:
+        """A generated sample, with its seed and settings, for the card."""
+        return {"sample": card_sample(model)}  # type: ignore[arg-type]
 
     def train_batches(self, epoch: int, generator: torch.Generator) -> _Windows:
         return _Windows(self.ids["train"], self.steps_per_epoch, self.batch_size, self.context, generator)

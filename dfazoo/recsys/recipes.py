@@ -3,20 +3,27 @@
 ML-100K CTR (rating >= 4 is a click; 8 fields, see :data:`MOVIELENS_FIELDS`; seeded 80/10/10
 split). Architecture sizes follow the issue's probe (embedding 16, MLP (64, 32)); DCN has 3 cross
 layers, AFN 16 logarithmic neurons. Adam, batch 2048; the best validation-AUC epoch is kept
-(early stopping). The starting hyperparameters (:data:`HPARAMS`) are provisional: the grid of
-``eval/recsys_table2.py`` (learning rate x dropout x weight decay, chosen on validation AUC per
-architecture and method, as the paper's appendix C) is what selects them before any release.
-``shallow`` uses DFA's settings. FM has no hidden layer, so it has only a ``bp`` model.
+(early stopping). :data:`HPARAMS` are the starting hyperparameters; a released model trains the
+setting that the grid of ``eval/recsys_table2.py`` (learning rate x dropout x weight decay, and
+for DFA how the embeddings learn, chosen on validation AUC per architecture and method, as the
+paper's appendix C) chose: its ``row`` in ``releases.json``. FM has no hidden layer, so it has
+only a ``bp`` model.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 from dfazoo.data.movielens_ctr import GENRES
 from dfazoo.data.synthetic_ctr import GENERATOR_VERSION, SyntheticCTRConfig
 from dfazoo.recsys.fields import id_fields
 from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.releases import load_releases
+
+# Which run each zoo model is released from (seed 0 of its Table 2 cell's chosen setting): data.
+RELEASES = load_releases(Path(__file__).with_name("releases.json"))
 
 OCCUPATIONS: tuple[str, ...] = (
     "administrator", "artist", "doctor", "educator", "engineer", "entertainment", "executive",
@@ -149,7 +156,17 @@ def ctr_recipe(
     )
 
 
+def zoo_recipe(arch: str, method: str) -> Recipe:
+    """The ML-100K zoo recipe of ``arch`` and ``method``: its released run's setting (``row``) and
+    seed when it has a release record, else the defaults."""
+    release = RELEASES.get(f"{arch}-ml100k-{method}")
+    if release is None:
+        return ctr_recipe(arch, "ml100k", method)
+    recipe = ctr_recipe(arch, "ml100k", method, seed=release.seed, **release.row)
+    return dataclasses.replace(recipe, notes=f"{recipe.notes} {release.note()}")
+
+
 RECIPES: tuple[Recipe, ...] = (
-    ctr_recipe("fm", "ml100k", "bp"),
-    *(ctr_recipe(arch, "ml100k", method) for arch in DEEP_ARCHS for method in ("bp", "dfa", "shallow")),
+    zoo_recipe("fm", "bp"),
+    *(zoo_recipe(arch, method) for arch in DEEP_ARCHS for method in ("bp", "dfa", "shallow")),
 )

@@ -354,6 +354,35 @@ model right; PSNR {render["psnr"]:.2f} dB, SSIM {render["ssim"]:.3f} on this vie
     return text
 
 
+def _example_value(field: dict[str, Any]) -> Any:
+    """A valid raw value of one CTR field (``dfazoo.recsys.fields``): an id, a bucketed number or a category."""
+    if field["kind"] == "id":
+        return 1
+    if field["kind"] == "bucket":
+        return field["boundaries"][len(field["boundaries"]) // 2]
+    return field["values"][0]
+
+
+def _ctr_section(recipe: Recipe) -> str:
+    """A CTR model's inputs: raw field values, scored with the field encoding it ships."""
+    fields = recipe.arch_config.get("fields", [])
+    example = {f["name"]: _example_value(f) for f in fields}
+    return f"""
+Inputs: one record per user-item pair with the raw values of its {len(fields)} fields
+({", ".join(f"`{f['name']}`" for f in fields)}). The field encoding ships in `config.json`, so
+`model.score(records)` takes raw values and returns click probabilities; an id never seen in
+training (or `None`) maps to the out-of-vocabulary index, and a missing or unknown field, or a value
+of the wrong type, raises `dfazoo.recsys.FieldValueError` naming the field.
+
+```python
+import dfazoo
+
+model = dfazoo.from_pretrained("{recipe.model_id}")
+print(model.score([{json.dumps(example)}]))
+```
+"""
+
+
 def _inputs_section(recipe: Recipe, results: dict[str, Any] | None = None) -> str:
     """How to prepare inputs: an image classifier's measured per-channel normalisation, a
     language model's tokenizer, a radiance field's rays and held-out render."""
@@ -361,6 +390,8 @@ def _inputs_section(recipe: Recipe, results: dict[str, Any] | None = None) -> st
         return _lm_section(recipe, results or {})
     if recipe.task == "view_synthesis":
         return _view_synthesis_section(recipe, results or {})
+    if recipe.task == "ctr":
+        return _ctr_section(recipe)
     if recipe.task != "image_classification":
         return ""
     from dfazoo.vision.normalization import preprocessing

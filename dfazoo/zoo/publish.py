@@ -174,17 +174,7 @@ def release_results(recipe: Recipe, records: list[RunRecord], model: DFAModel, s
         "error_size": model.feedback.error_size,
         "head_replaceable": isinstance(_head_or_none(model), nn.Linear),
         "date": datetime.date.today().isoformat(),
-        **({"sample": lm_sample(model)} if getattr(model, "tokenizer", None) is not None else {}),
     }
-
-
-def lm_sample(model: DFAModel, prompt: str = "ROMEO:", seed: int = 0) -> dict[str, Any]:
-    """A language model's generated sample for its card, with the settings that reproduce it."""
-    from dfazoo.nlp.generate import stream_text
-
-    settings = {"max_new_tokens": 80, "temperature": 0.8, "top_k": 40, "seed": seed}
-    text = prompt + "".join(stream_text(model, prompt, **settings))  # type: ignore[arg-type]
-    return {"prompt": prompt, **settings, "text": text}
 
 
 def write_release(
