@@ -28,6 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from dfazoo.core import DFAModel, feedback_memory_bytes
 from dfazoo.nlp import TransformerLM
+from dfazoo.spec import build_model, get_recipe
 from dfazoo.vision import MLP
 
 RESULTS = Path(__file__).parent / "results"
@@ -51,6 +52,22 @@ def _mlp_case(in_features: int, hidden: list[int], batch: int) -> tuple[Callable
 
     def batch_fn() -> tuple[torch.Tensor, torch.Tensor]:
         return torch.randn(batch, in_features), torch.randint(0, 10, (batch,))
+
+    return build, batch_fn
+
+
+def _zoo_lm_case(placement: str) -> tuple[Callable, Callable]:
+    """The NLP zoo's Transformer exactly as its recipe builds it (layout, dropout, vocabulary)."""
+    recipe = get_recipe("transformer-shakespeare-dfa-macro")
+    vocab, seq = recipe.arch_config["vocab_size"], recipe.arch_config["max_len"]
+
+    def build(method: str) -> DFAModel:
+        torch.manual_seed(0)
+        return build_model(recipe, method=method, placement=placement)
+
+    def batch_fn() -> tuple[torch.Tensor, torch.Tensor]:
+        shape = (recipe.batch_size, seq)
+        return torch.randint(0, vocab, shape), torch.randint(0, vocab, shape)
 
     return build, batch_fn
 
@@ -241,14 +258,14 @@ def main(argv: list[str] | None = None) -> dict:
         **{name: (_mlp_case(s[0], s[1:-1], 128), target, s) for name, (s, target) in mlps.items()},
         "transformer LM macro (4 x d256, T128, batch 32)": (_lm_case("macro"), None, None),
         "transformer LM micro (4 x d256, T128, batch 32)": (_lm_case("micro"), 0.80, None),
-        # The size the NLP zoo trains (dfazoo/nlp/recipes.py): d 128, BPE vocabulary 2048.
-        "transformer LM zoo size macro (4 x d128, V2048, T128, batch 32)": (
-            _lm_case("macro", vocab=2048, d_model=128),
+        # The NLP zoo's model (dfazoo/nlp/recipes.py): post-LN, d 128, BPE vocabulary 2048, dropout 0.1.
+        "transformer LM zoo macro (post-LN 4 x d128, V2048, T128, batch 32)": (
+            _zoo_lm_case("macro"),
             0.80,
             None,
         ),
-        "transformer LM zoo size micro (4 x d128, V2048, T128, batch 32)": (
-            _lm_case("micro", vocab=2048, d_model=128),
+        "transformer LM zoo micro (post-LN 4 x d128, V2048, T128, batch 32)": (
+            _zoo_lm_case("micro"),
             0.80,
             None,
         ),
