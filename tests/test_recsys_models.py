@@ -186,3 +186,20 @@ def test_card_shows_a_score_example_that_runs_on_the_zoo_model():
     model = build_model(recipe)
     assert (model.encoder.encode([record]) > 0).all()  # every example value is in the vocabulary
     assert model.score([record]).shape == (1,)
+
+
+def test_afn_without_the_lnn_point_backpropagates_the_mlp_signal_into_the_lnn():
+    torch.manual_seed(0)
+    off = BUILDERS["afn"](method="dfa", lnn_feedback=False)
+    torch.manual_seed(0)
+    on = BUILDERS["afn"](method="dfa")
+    assert "lnn_point" not in off.feedback_points() and "lnn_point" in on.feedback_points()
+    g_off, g_on = grads(off), grads(on)
+    assert g_off["lnn.weight"].abs().sum() > 0 and g_off["embedding.embedding.weight"].abs().sum() > 0
+    # Only what sits under the removed point learns differently; the MLP keeps the direction of its
+    # DFA signal (its scale follows the number of points).
+    cos = torch.nn.functional.cosine_similarity
+    assert cos(g_off["lnn.weight"].flatten(), g_on["lnn.weight"].flatten(), dim=0) < 0.99
+    mlp = "mlp.layers.1.mlp.0.weight"
+    assert cos(g_off[mlp].flatten(), g_on[mlp].flatten(), dim=0) > 0.9999
+    assert torch.equal(g_off["head.weight"], g_on["head.weight"])

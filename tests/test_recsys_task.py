@@ -159,3 +159,17 @@ def test_table2_grid_searches_dropout_only_where_there_is_one():
         "point",
         "layer",
     }
+
+
+def test_afn_diagnostics_variants_change_only_what_they_name():
+    from dfazoo.train.optim import build_optimizer
+
+    diagnostics = load_eval_script("recsys_diagnostics")
+    paper = build_model(diagnostics.variant_recipe("dfa", 1))
+    no_point = build_model(diagnostics.variant_recipe("dfa_no_lnn_point", 1))
+    assert "lnn_point" in paper.feedback_points() and "lnn_point" not in no_point.feedback_points()
+    frozen = diagnostics.variant_recipe("dfa_frozen_lnn", 1)
+    optimizer = build_optimizer(build_model(frozen), frozen.optimizer)
+    lrs = sorted({g["lr"] for g in optimizer.param_groups})
+    assert lrs == [0.0, frozen.optimizer["lr"]]
+    assert diagnostics.variant_recipe("shallow", 1).method == "shallow"

@@ -205,7 +205,10 @@ class DCN(CTRModel):
 
 class AFN(CTRModel):
     """Adaptive Factorization Network (Cheng et al. 2020): a logarithmic layer learns
-    arbitrary-order interactions of the embeddings, an MLP reads them; plus linear terms."""
+    arbitrary-order interactions of the embeddings, an MLP reads them; plus linear terms.
+
+    ``lnn_feedback=False`` (a diagnostic, not the paper's placement) removes the logarithmic
+    layer's point: it and the embeddings then learn by backpropagating the MLP's DFA signal."""
 
     arch_name = "afn"
 
@@ -217,6 +220,7 @@ class AFN(CTRModel):
         mlp_dims: Sequence[int] = (64, 32),
         dropout: float = 0.2,
         embedding_feedback: str = "layer",
+        lnn_feedback: bool = True,
         **feedback: Any,
     ) -> None:
         super().__init__(fields)
@@ -225,7 +229,7 @@ class AFN(CTRModel):
         self.embedding = FeaturesEmbedding(self.field_dims, embed_dim)
         self.embedding_point = embedding_point(num_fields * embed_dim, embedding_feedback)
         self.lnn = LNN(num_fields, embed_dim, lnn_dim)
-        self.lnn_point = FeedbackPoint(lnn_dim * embed_dim)
+        self.lnn_point = FeedbackPoint(lnn_dim * embed_dim) if lnn_feedback else nn.Identity()
         self.mlp = PointedMLP(lnn_dim * embed_dim, mlp_dims, dropout)
         self.head = nn.Linear(self.mlp.output_dim, 1)
         self.output_hook = OutputHook()
