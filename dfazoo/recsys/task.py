@@ -17,6 +17,8 @@ in nats, from torch).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -39,6 +41,17 @@ def synthetic_config(options: dict[str, Any]) -> SyntheticCTRConfig:
     return SyntheticCTRConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
 
 
+# A table trains hundreds of runs on one dataset in one process: encode / generate it once.
+@functools.lru_cache(maxsize=2)
+def _movielens(data_root: str | None, split_seed: int, fields: str) -> tuple[torch.Tensor, torch.Tensor, Any]:
+    """ML-100K rows encoded with ``fields`` (JSON), labels and splits."""
+    table = load_movielens_ctr(data_root, seed=split_seed)
+    return FieldEncoder(json.loads(fields)).encode_columns(table.columns), table.labels, table.splits
+
+
+_synthetic = functools.lru_cache(maxsize=2)(make_synthetic_ctr)
+
+
 class CTRTask(Task):
     """CTR on ML-100K (label: rating >= 4) or on the synthetic benchmark (see module docstring)."""
 
@@ -50,9 +63,8 @@ class CTRTask(Task):
         dataset = cfg.get("dataset", DATASETS.get(recipe.dataset, recipe.dataset))
         split_seed = int(cfg.get("split_seed", 0))
         if dataset == "movielens-100k":
-            table = load_movielens_ctr(data_root, seed=split_seed)
-            self.x = FieldEncoder(recipe.arch_config["fields"]).encode_columns(table.columns)
-            self.y, self.splits_index = table.labels, table.splits
+            fields = json.dumps(recipe.arch_config["fields"], sort_keys=True)
+            self.x, self.y, self.splits_index = _movielens(data_root, split_seed, fields)
             self.data_notes = (
                 f"MovieLens-100K, label rating >= 4, seeded 80/10/10 random split (seed {split_seed}); "
                 "genre = first listed genre. Criteo, Avazu and MovieLens-1M are not available offline here."
@@ -63,7 +75,7 @@ class CTRTask(Task):
                 raise ValueError(
                     f"the recipe was made for synthetic generator v{version}; this is v{GENERATOR_VERSION}"
                 )
-            data = make_synthetic_ctr(synthetic_config({"seed": 0, **cfg.get("synthetic", {})}))
+            data = _synthetic(synthetic_config({"seed": 0, **cfg.get("synthetic", {})}))
             sizes = [f.get("size") for f in recipe.arch_config["fields"]]
             if sizes != list(data.config.vocab_sizes):
                 raise ValueError(
