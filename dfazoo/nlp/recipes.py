@@ -18,9 +18,14 @@ ones, where every block adds its update to one unnormalised residual stream.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from dfazoo.spec.recipe import Recipe
+from dfazoo.spec.releases import load_releases
+
+# Which run each zoo model is released from (its Table 5 row, seed 0): data, in releases.json.
+RELEASES = load_releases(Path(__file__).with_name("releases.json"))
 
 PAPER = "Launay et al. 2020, Direct Feedback Alignment Scales to Modern Deep Learning Tasks and Architectures"
 VOCAB = 2048
