@@ -167,7 +167,8 @@ def render(rows: dict[str, dict[str, Any]], quick: bool, elapsed: float, layout:
         "",
     ]
     for row, r in rows.items():
-        md.append(f"- {row}: " + " ".join(f"{p['nats_per_char']:.3f}" for p in r["curve"]))
+        curve_text = " ".join(f"{p['nats_per_char']:.3f}" for p in r["curve"])
+        md.append(f"- {row}: {curve_text or 'not kept (its run folder is gone; rerunning the row restores it)'}")
     total = sum(r["wall_time"] for r in rows.values())
     md += [
         "",
@@ -216,9 +217,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     records = args.results / name / "runs"
     records.mkdir(parents=True, exist_ok=True)
     out_json = args.results / f"{name}.json"
-    old = json.loads(out_json.read_text())["rows"] if out_json.exists() else {}
     started = time.perf_counter()
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
+    result: dict[str, Any] = {}
     for row in args.rows:
         recipe = recipe_for(row, args.quick, layout=args.layout)
         record = run(
@@ -235,13 +236,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             kept.write_text(json.dumps(record.to_dict(), indent=2) + "\n")
         if record.folder is None or not (record.folder / "metrics.jsonl").exists():
             record = dataclasses.replace(record, folder=(args.runs_root or default_root()) / record.key)
+        # Written after every row, over what the file holds now (another invocation may have added rows).
+        old = json.loads(out_json.read_text())["rows"] if out_json.exists() else {}
         rows[row] = row_result(row, record, old.get(row))
-    elapsed = time.perf_counter() - started
-    rows = {r: {**old, **rows}[r] for r in ALL_ROWS if r in rows or r in old}
-    result = {"rows": rows, "ratios": ratios(rows)}
-    out_json.write_text(json.dumps(result, indent=1) + "\n")
-    (args.results / f"{name}.md").write_text(render(rows, args.quick, elapsed, args.layout))
-    plot(rows, args.results / f"{name}.png")
+        merged = {r: {**old, **rows}[r] for r in ALL_ROWS if r in rows or r in old}
+        result = {"rows": merged, "ratios": ratios(merged)}
+        out_json.write_text(json.dumps(result, indent=1) + "\n")
+        elapsed = time.perf_counter() - started
+        (args.results / f"{name}.md").write_text(render(merged, args.quick, elapsed, args.layout))
+        plot(merged, args.results / f"{name}.png")
     print((args.results / f"{name}.md").read_text())
     return result
 

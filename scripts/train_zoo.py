@@ -29,7 +29,7 @@ from dfazoo.train import TrainingDivergedError
 from dfazoo.zoo.cards import is_stale, read_results, update_readme_table, write_card
 from dfazoo.zoo.hub import cards_dir, zoo_root
 from dfazoo.zoo.index import write_index
-from dfazoo.zoo.publish import train_and_release, train_seeds
+from dfazoo.zoo.publish import refresh_table_seeds, train_and_release, train_seeds
 
 
 def regenerate_cards() -> None:
@@ -37,6 +37,7 @@ def regenerate_cards() -> None:
     folder = cards_dir()
     for model_id in list_models():
         if (folder / model_id / "model.safetensors").exists() and read_results(model_id) is not None:
+            refresh_table_seeds(model_id)
             write_card(model_id)
             print(f"card regenerated: {folder / model_id / 'README.md'}")
             if is_stale(model_id):

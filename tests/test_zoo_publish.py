@@ -268,3 +268,17 @@ def test_cli_publish_dry_run_of_a_user_folder(tmp_path, capsys):
     assert out.startswith(f"would upload {folder} -> me/mine (it has no README.md: a card generated")
     assert main(["publish", str(tmp_path / "nope"), "--dry-run"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_refresh_table_seeds_follows_a_release_record_added_after_the_release(tmp_path):
+    from dfazoo.spec import list_models
+    from dfazoo.zoo.publish import refresh_table_seeds
+
+    list_models()
+    results = {"per_seed": [{"seed": 0, "metrics": {"perplexity": 1.0}}], "table_seeds": {"rule": "old"}}
+    (tmp_path / "transformer-shakespeare-bp.json").write_text(json.dumps(results))
+    assert refresh_table_seeds("transformer-shakespeare-bp", tmp_path)
+    seeds = json.loads((tmp_path / "transformer-shakespeare-bp.json").read_text())["table_seeds"]
+    assert seeds["table"] == "eval/results/nlp_table5.md" and seeds["rule"].startswith("seed 0")
+    assert [s["run_key"] for s in seeds["seeds"]] == ["be0926e6f577"]
+    assert not refresh_table_seeds("transformer-shakespeare-bp", tmp_path)  # already current

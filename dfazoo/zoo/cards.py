@@ -119,9 +119,14 @@ def link_paths(text: str) -> str:
     return REPO_PATH.sub(link, text)
 
 
+# What a task's evaluation reports that is not a score of the model: the loss (the metric restated)
+# and counts (a language model's number of test tokens).
+NOT_SCORES: tuple[str, ...] = ("loss", "tokens")
+
+
 def extra_metrics(recipe: Recipe, results: dict[str, Any]) -> list[str]:
-    """The other test metrics the task reports besides ``recipe.metric`` and the loss (GAE: ``ap``)."""
-    return sorted(k for k in results.get("test_metrics") or {} if k not in (recipe.metric, "loss"))
+    """The other test metrics the task reports besides ``recipe.metric`` (GAE: ``ap``; LM: ``nats_per_char``)."""
+    return sorted(k for k in results.get("test_metrics") or {} if k != recipe.metric and k not in NOT_SCORES)
 
 
 def seed_values(results: dict[str, Any], metric: str) -> list[float]:

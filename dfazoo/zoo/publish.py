@@ -177,6 +177,19 @@ def release_results(recipe: Recipe, records: list[RunRecord], model: DFAModel, s
     }
 
 
+def refresh_table_seeds(model_id: str, results_folder: Path | None = None) -> bool:
+    """Recompute a released model's ``table_seeds`` from the committed run records and its release
+    record (both may be added after the release); True if its results file changed."""
+    path = (results_folder or results_dir()) / f"{model_id}.json"
+    results = json.loads(path.read_text())
+    seeds = table_seeds(get_recipe(model_id), results.get("per_seed", []))
+    if seeds == results.get("table_seeds"):
+        return False
+    results["table_seeds"] = seeds
+    path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    return True
+
+
 def write_release(
     recipe: Recipe,
     results: dict[str, Any],
