@@ -168,7 +168,9 @@ def render(rows: dict[str, dict[str, Any]], quick: bool, elapsed: float, layout:
     ]
     for row, r in rows.items():
         curve_text = " ".join(f"{p['nats_per_char']:.3f}" for p in r["curve"])
-        md.append(f"- {row}: {curve_text or 'not kept (its run folder is gone; rerunning the row restores it)'}")
+        md.append(
+            f"- {row}: {curve_text or 'not kept (its run folder is gone; rerunning the row restores it)'}"
+        )
     total = sum(r["wall_time"] for r in rows.values())
     md += [
         "",

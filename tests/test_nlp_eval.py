@@ -149,7 +149,10 @@ def test_an_lm_card_shows_tokenizer_nats_per_char_and_a_reproducible_sample():
     }
     card = render_card(recipe, results)
     assert "tokenizer.json" in card and "1.612 nats per" in card
-    assert "nats_per_char (released weights)" in card and "tokens" not in card.split("## Results")[1].split("\n\n")[2]
+    assert (
+        "nats_per_char (released weights)" in card
+        and "tokens" not in card.split("## Results")[1].split("\n\n")[2]
+    )
     assert sample["text"] in card and "--seed 0" in card
     assert "90 / 5 / 5" in card  # the split
 
