@@ -98,8 +98,8 @@ def run_cell(
     def recipe(setting: dict[str, float | None], seed: int) -> Recipe:
         return ctr_recipe(arch, ds, method, seed=seed, epochs=epochs, synthetic=synthetic or None, **setting)
 
-    searched = []
-    for setting in grid(arch, method, args):
+    searched, settings = [], grid(arch, method, args)
+    for setting in settings:
         record = train(recipe(setting, 0), args, records)
         if record is not None and record.val is not None:
             searched.append((record.val, setting))
@@ -120,6 +120,7 @@ def run_cell(
             "embedding_feedback": chosen.arch_config.get("embedding_feedback"),
         },
         "grid_size": len(searched),
+        "grid_total": len(settings),
         "selection_val_auc": best_val,
         "auc": summarize([r.test_metrics["auc"] for r in runs]),
         "logloss": summarize([r.test_metrics["logloss"] for r in runs]),
@@ -229,6 +230,8 @@ def render(
                 if cell
                 else "—"
             )
+            if cell and cell["grid_size"] < cell.get("grid_total", cell["grid_size"]):
+                setting += f" (grid so far: {cell['grid_size']} of {cell['grid_total']} settings)"
             md.append(
                 f"| {ARCH_TITLES[arch]} | {method} | {fmt(cell and cell['auc'])} | {fmt(cell and cell['logloss'])} | "
                 f"{setting} | {f'{paper[0]:.4f} / {paper[1]:.4f}' if paper else '—'} |"
