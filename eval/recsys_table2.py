@@ -50,6 +50,9 @@ EMBEDDING_MODES: dict[str, tuple[str, ...]] = {
     "dcn": ("point", "layer"),
     "afn": ("point", "layer"),
 }
+# The recipe arguments a release record's row carries (:func:`dfazoo.recsys.recipes.zoo_recipe`).
+ROW_KEYS: tuple[str, ...] = ("lr", "weight_decay", "dropout", "embedding_feedback")
+RELEASES = Path(__file__).resolve().parents[1] / "dfazoo" / "recsys" / "releases.json"
 QUICK_SYNTHETIC: dict[str, Any] = {"num_samples": 200_000}
 QUICK_EPOCHS: dict[str, int] = {"ml100k": 12, "synthetic": 5}
 
@@ -130,6 +133,24 @@ def run_cell(
         "wall_time": sum(r.wall_time for r in runs),
         "run_keys": [r.key for r in runs],
     }
+
+
+def release_records(out: dict[str, dict[str, Any]], seeds: int) -> dict[str, dict[str, Any]]:
+    """Release records (``dfazoo/recsys/releases.json``) of the finished ML-100K cells: each zoo
+    model is seed 0 of the setting its cell chose, and its card shows the cell's seeds beside it."""
+    records = {}
+    for model_id, cell in out.items():
+        if "-ml100k-" not in model_id or cell["grid_size"] < cell["grid_total"] or cell["auc"]["n"] < seeds:
+            continue
+        row = {k: cell["setting"][k] for k in ROW_KEYS if cell["setting"].get(k) is not None}
+        records[model_id] = {
+            "rule": "seed 0 of the setting chosen on validation AUC (seed 0) from the grid",
+            "table": "eval/results/recsys_table2.md",
+            "seed": 0,
+            "row": row,
+            "run_key": cell["run_keys"][0],
+        }
+    return records
 
 
 def summarize(values: list[float]) -> dict[str, Any]:
@@ -298,6 +319,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--cached-only", action="store_true", help="train nothing: tabulate finished runs")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    parser.add_argument(
+        "--write-releases",
+        action="store_true",
+        help="record the finished ML-100K cells' seed-0 runs as the zoo's releases (dfazoo/recsys/releases.json)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds = 1
@@ -316,6 +342,9 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / f"recsys_table2{suffix}.json").write_text(
         json.dumps({"cells": out, "synthetic_bayes_auc": oracle, "paper_criteo": paper}, indent=1) + "\n"
     )
+    if args.write_releases and not args.quick:
+        records = {**json.loads(RELEASES.read_text()), **release_records(out, args.seeds)}
+        RELEASES.write_text(json.dumps(dict(sorted(records.items())), indent=1) + "\n")
     text = render(out, args, elapsed, oracle)
     (args.out / f"recsys_table2{suffix}.md").write_text(text)
     print(text)

@@ -203,3 +203,14 @@ def test_afn_without_the_lnn_point_backpropagates_the_mlp_signal_into_the_lnn():
     mlp = "mlp.layers.1.mlp.0.weight"
     assert cos(g_off[mlp].flatten(), g_on[mlp].flatten(), dim=0) > 0.9999
     assert torch.equal(g_off["head.weight"], g_on["head.weight"])
+
+
+@pytest.mark.parametrize(
+    ("mode", "text"), [("none", "FM only"), ("point", "own feedback point"), ("layer", "backpropagated")]
+)
+def test_a_dfa_recipe_states_how_its_embeddings_learn(mode, text):
+    from dfazoo.recsys.recipes import ctr_recipe
+
+    assert text in ctr_recipe("deepfm", "ml100k", "dfa", embedding_feedback=mode).notes
+    assert "FM / linear parts" in ctr_recipe("deepfm", "ml100k", "shallow").notes
+    assert "own feedback point" in ctr_recipe("dcn", "ml100k", "dfa").notes  # DCN's default

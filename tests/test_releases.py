@@ -15,7 +15,7 @@ RESULTS = EVAL / "results"
 def test_every_release_record_is_the_run_its_zoo_recipe_trains():
     list_models()  # loads the domains, which load their release records
     releases = all_releases()
-    assert len(releases) == 44  # 34 graph (median seeds) + 5 CIFAR-10 vision + 3 Tiny-NeRF + 2 NLP models
+    assert len(releases) == 46  # 34 graph (median seeds) + 5 CIFAR-10 vision + 3 Tiny-NeRF + 2 NLP + 2 recsys
     for model_id, release in releases.items():
         recipe = get_recipe(model_id)
         assert (recipe.seed, recipe.run_key()) == (release.seed, release.run_key), model_id
@@ -34,3 +34,16 @@ def test_graph_releases_are_the_median_seeds_of_their_tables(table, prefix):
     chosen = {m: r.seed for m, r in graph.items() if m.startswith(prefix) and m in cells}
     assert chosen and chosen == {m: cells[m]["median_seed"] for m in chosen}
     assert all(f"eval/results/{table}" in graph[m].rule for m in chosen)
+
+
+def test_recsys_releases_are_seed_0_of_the_settings_their_table_chose():
+    list_models()
+    cells = json.loads((RESULTS / "recsys_table2.json").read_text())["cells"]
+    recsys = {m: r for m, r in all_releases().items() if get_recipe(m).domain == "recsys"}
+    assert recsys
+    for model_id, release in recsys.items():
+        cell = cells[model_id]
+        assert cell["grid_size"] == cell["grid_total"] and release.seed == 0
+        assert release.run_key == cell["run_keys"][0]
+        chosen = {k: v for k, v in cell["setting"].items() if k != "name" and v is not None}
+        assert release.row == chosen

@@ -13,12 +13,14 @@ only a ``bp`` model.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from pathlib import Path
 from typing import Any
 
 from dfazoo.data.movielens_ctr import GENRES
 from dfazoo.data.synthetic_ctr import GENERATOR_VERSION, SyntheticCTRConfig
 from dfazoo.recsys.fields import id_fields
+from dfazoo.recsys.models import AFN, DCN, DeepFM
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.releases import load_releases
 
@@ -77,9 +79,18 @@ PAPER_CRITEO: dict[tuple[str, str], tuple[float, float]] = {
 PAPER_ALIGNMENT: dict[str, tuple[float, float]] = {"dcn": (0.40, 0.91), "afn": (0.49, 0.08)}
 PLACEMENT_NOTE = (
     "One feedback matrix shared by every point; the error is that of the single click logit. "
-    "Macro placement: a point after each sub-network (MLP, cross network, logarithmic layer) and, "
-    "in DCN and AFN, after the embeddings; DeepFM's embeddings learn through the FM only."
+    "Macro placement: a point after each sub-network (MLP, cross network, logarithmic layer)."
 )
+# How the embeddings learn in dfa / shallow mode (``embedding_feedback``), by default per architecture.
+EMBEDDING_DEFAULTS: dict[str, str] = {
+    cls.arch_name: inspect.signature(cls).parameters["embedding_feedback"].default
+    for cls in (DeepFM, DCN, AFN)
+}
+EMBEDDING_NOTES: dict[str, str] = {
+    "none": "the embeddings learn through the FM only (the MLP reads them detached)",
+    "point": "the embeddings have their own feedback point and learn by DFA directly",
+    "layer": "the embeddings learn from the DFA signals of the layers reading them, backpropagated through those layers only",
+}
 
 
 def fields_of(dataset: str, synthetic: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -152,8 +163,18 @@ def ctr_recipe(
         ),
         paper_value=paper[0] if paper else None,
         paper_ref=f"Launay et al. 2020, Table {table} (Criteo)" if paper else "",
-        notes=PLACEMENT_NOTE,
+        notes=_notes(arch, method, arch_config),
     )
+
+
+def _notes(arch: str, method: str, arch_config: dict[str, Any]) -> str:
+    """The placement note, with what learns how under DFA or shallow training."""
+    if arch == "fm" or method == "bp":
+        return PLACEMENT_NOTE
+    if method == "shallow":
+        return f"{PLACEMENT_NOTE} Shallow: only the output layer and the FM / linear parts learn."
+    mode = arch_config.get("embedding_feedback", EMBEDDING_DEFAULTS[arch])
+    return f"{PLACEMENT_NOTE} In DFA, {EMBEDDING_NOTES[mode]}."
 
 
 def zoo_recipe(arch: str, method: str) -> Recipe:
