@@ -214,3 +214,19 @@ def test_a_dfa_recipe_states_how_its_embeddings_learn(mode, text):
     assert text in ctr_recipe("deepfm", "ml100k", "dfa", embedding_feedback=mode).notes
     assert "FM / linear parts" in ctr_recipe("deepfm", "ml100k", "shallow").notes
     assert "own feedback point" in ctr_recipe("dcn", "ml100k", "dfa").notes  # DCN's default
+
+
+def test_the_readme_recsys_snippet_scores_with_the_released_model():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Recommender systems (recsys)") :]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    namespace: dict = {}
+    exec(
+        compile(code + "\nresult = " + code.strip().splitlines()[-1].split("#")[0], "README", "exec"),
+        namespace,
+    )  # noqa: S102
+    assert namespace["result"].shape == (1,) and 0 < float(namespace["result"][0]) < 1
+    assert namespace["model"].field_names == [f["name"] for f in MOVIELENS_FIELDS]
