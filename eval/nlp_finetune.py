@@ -78,7 +78,7 @@ def finetune(
         "placement": trainer.model.placement,
         "epochs": epochs,
         "steps_per_epoch": steps,
-        "data_notes": task.data_notes,
+        "data_notes": task.data_notes.replace(str(folder), source),  # no machine-specific path
         "test_before": before,
         "test_after": result.test_metrics,
     }
