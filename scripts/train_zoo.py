@@ -112,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--release", action="store_true", help="write model_cards/<id> and eval/results/zoo/<id>.json"
     )
-    parser.add_argument("--force", action="store_true", help="with --release: retrain and re-release")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --release: retrain from scratch (the finished run folder is kept as <key>.replaced-<time>) and re-release",
+    )
     parser.add_argument("--max-epochs", type=int, help="train in chunks: stop after this many epochs")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--readme-only", action="store_true", help="only regenerate cards and README table")

@@ -282,3 +282,15 @@ def test_refresh_table_seeds_follows_a_release_record_added_after_the_release(tm
     assert seeds["table"] == "eval/results/nlp_table5.md" and seeds["rule"].startswith("seed 0")
     assert [s["run_key"] for s in seeds["seeds"]] == ["be0926e6f577"]
     assert not refresh_table_seeds("transformer-shakespeare-bp", tmp_path)  # already current
+
+
+def test_a_forced_retrain_keeps_the_finished_run_folder(tmp_path):
+    from dfazoo.zoo.publish import set_aside
+
+    folder = tmp_path / "abc123"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"weights")
+    kept = set_aside(folder)
+    assert not folder.exists() and kept.name.startswith("abc123.replaced-")
+    assert (kept / "model.safetensors").read_bytes() == b"weights"
+    assert set_aside(tmp_path / "missing") is None

@@ -12,7 +12,6 @@ import datetime
 import difflib
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +96,16 @@ def release_extras(recipe: Recipe, model: DFAModel, folder: Path, data_root: str
     return make_task(recipe, data_root).release_extras(model, folder)
 
 
+def set_aside(folder: Path) -> Path | None:
+    """Rename an existing run folder to ``<name>.replaced-<time>`` so a forced retrain starts afresh
+    without deleting the finished run (nothing is lost); the new name, or None if there was none."""
+    if not folder.exists():
+        return None
+    target = folder.with_name(f"{folder.name}.replaced-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+    folder.rename(target)
+    return target
+
+
 def train_seeds(
     recipe: Recipe,
     seeds: int,
@@ -111,7 +120,7 @@ def train_seeds(
     for k in range(seeds):
         seeded = dataclasses.replace(recipe, seed=recipe.seed + k)
         if force:
-            shutil.rmtree(run_folder(seeded, root or default_root()), ignore_errors=True)
+            set_aside(run_folder(seeded, root or default_root()))
         record = run(seeded, root=root, data_root=data_root, max_epochs=max_epochs, progress=progress)
         if record.diverged:
             raise TrainingDivergedError(record.error)
