@@ -147,7 +147,9 @@ def render(rows: dict[str, dict[str, Any]], quick: bool, elapsed: float, layout:
     for row, r in rows.items():
         if r["alignment"]:
             md.append(f"- {row}: " + ", ".join(f"{k} {v:.3f}" for k, v in r["alignment"].items()))
-    over_training = {row: [p for p in r["curve"] if p.get("alignment")] for row, r in rows.items()}
+    over_training = {
+        row: [p for p in r["curve"] if p.get("alignment")] for row, r in rows.items() if row.startswith("dfa")
+    }  # alignment compares a DFA signal with the BP gradient: DFA rows only
     if any(over_training.values()):
         md += ["", "Over training (step: mean over points, every 5 epochs):", ""]
         md += [
