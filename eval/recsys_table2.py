@@ -29,7 +29,14 @@ from sklearn.metrics import roc_auc_score
 from table_cli import table_parser
 
 from dfazoo.core import METHODS
-from dfazoo.recsys.recipes import ARCH_TITLES, ARCHS, PAPER_ALIGNMENT, PAPER_CRITEO, ctr_recipe
+from dfazoo.recsys.recipes import (
+    ARCH_TITLES,
+    ARCHS,
+    EMBEDDING_DEFAULTS,
+    PAPER_ALIGNMENT,
+    PAPER_CRITEO,
+    ctr_recipe,
+)
 from dfazoo.recsys.task import synthetic_config
 from dfazoo.spec.recipe import Recipe
 from dfazoo.stats import format_pair, mean_std
@@ -109,30 +116,46 @@ def run_cell(
     if not searched:
         return None
     best_val, best = max(searched, key=lambda s: s[0])
-    runs = [r for seed in range(args.seeds) if (r := train(recipe(best, seed), args, records)) is not None]
-    runs = [r for r in runs if r.test is not None]
-    chosen = recipe(best, 0)
-    points: dict[str, list[float]] = {}
-    for r in runs:
-        for name, a in r.alignment.items():
-            points.setdefault(name, []).append(a["mean"])
-    return {
-        "setting": {
-            **chosen.optimizer,
-            "dropout": chosen.arch_config.get("dropout"),
-            "embedding_feedback": chosen.arch_config.get("embedding_feedback"),
-        },
+
+    def seeds_of(setting: dict[str, Any]) -> dict[str, Any]:
+        """Train ``setting`` at every seed; its test metrics, alignment and chosen setting."""
+        runs = [
+            r for seed in range(args.seeds) if (r := train(recipe(setting, seed), args, records)) is not None
+        ]
+        runs = [r for r in runs if r.test is not None]
+        chosen = recipe(setting, 0)
+        points: dict[str, list[float]] = {}
+        for r in runs:
+            for name, a in r.alignment.items():
+                points.setdefault(name, []).append(a["mean"])
+        return {
+            "setting": {
+                **chosen.optimizer,
+                "dropout": chosen.arch_config.get("dropout"),
+                "embedding_feedback": chosen.arch_config.get("embedding_feedback"),
+            },
+            "auc": summarize([r.test_metrics["auc"] for r in runs]),
+            "logloss": summarize([r.test_metrics["logloss"] for r in runs]),
+            "val_auc": summarize([r.val_metrics["auc"] for r in runs]),
+            "best_epochs": [r.best_epoch for r in runs],
+            "alignment": {name: summarize(v) for name, v in points.items()} if method == "dfa" else {},
+            "wall_time": sum(r.wall_time for r in runs),
+            "run_keys": [r.key for r in runs],
+        }
+
+    cell = {
+        **seeds_of(best),
         "grid_size": len(searched),
         "grid_total": len(settings),
         "selection_val_auc": best_val,
-        "auc": summarize([r.test_metrics["auc"] for r in runs]),
-        "logloss": summarize([r.test_metrics["logloss"] for r in runs]),
-        "val_auc": summarize([r.val_metrics["auc"] for r in runs]),
-        "best_epochs": [r.best_epoch for r in runs],
-        "alignment": {name: summarize(v) for name, v in points.items()} if method == "dfa" else {},
-        "wall_time": sum(r.wall_time for r in runs),
-        "run_keys": [r.key for r in runs],
     }
+    # The grid may choose another way for the embeddings to learn than the paper's (the
+    # architecture's default): the best setting with the paper's way is reported beside it.
+    default = EMBEDDING_DEFAULTS.get(arch)
+    own = [(v, st) for v, st in searched if st["embedding_feedback"] in (None, default)]
+    if method == "dfa" and own and best["embedding_feedback"] not in (None, default):
+        cell["paper_embeddings"] = seeds_of(max(own, key=lambda s: s[0])[1])
+    return cell
 
 
 def release_records(out: dict[str, dict[str, Any]], seeds: int) -> dict[str, dict[str, Any]]:
@@ -203,6 +226,15 @@ def searched_grid(args: argparse.Namespace) -> dict[str, list[float]]:
     return {"lr": args.lrs, "dropout": args.dropouts, "weight_decay": args.weight_decays}
 
 
+def setting_text(cell: dict[str, Any]) -> str:
+    """A cell's chosen hyperparameters, e.g. ``lr 0.003, dropout 0.5, embeddings layer``."""
+    return ", ".join(
+        f"{k} {v:g}" if isinstance(v, float) else f"embeddings {v}"
+        for k, v in cell["setting"].items()
+        if isinstance(v, float) or (k == "embedding_feedback" and v)
+    )
+
+
 def render(
     out: dict[str, dict[str, Any]], args: argparse.Namespace, elapsed: float, oracle: float | None
 ) -> str:
@@ -242,21 +274,20 @@ def render(
                 continue
             cell = out.get(f"{arch}-{ds}-{method}")
             paper = PAPER_CRITEO.get((arch, method))
-            setting = (
-                ", ".join(
-                    f"{k} {v:g}" if isinstance(v, float) else f"embeddings {v}"
-                    for k, v in cell["setting"].items()
-                    if isinstance(v, float) or (k == "embedding_feedback" and v)
-                )
-                if cell
-                else "—"
-            )
+            paper_text = f"{paper[0]:.4f} / {paper[1]:.4f}" if paper else "—"
+            setting = setting_text(cell) if cell else "—"
             if cell and cell["grid_size"] < cell.get("grid_total", cell["grid_size"]):
                 setting += f" (grid so far: {cell['grid_size']} of {cell['grid_total']} settings)"
             md.append(
                 f"| {ARCH_TITLES[arch]} | {method} | {fmt(cell and cell['auc'])} | {fmt(cell and cell['logloss'])} | "
-                f"{setting} | {f'{paper[0]:.4f} / {paper[1]:.4f}' if paper else '—'} |"
+                f"{setting} | {paper_text} |"
             )
+            own = (cell or {}).get("paper_embeddings")
+            if own:
+                md.append(
+                    f"| {ARCH_TITLES[arch]} | {method}, the paper's embeddings ({EMBEDDING_DEFAULTS[arch]}) | "
+                    f"{fmt(own['auc'])} | {fmt(own['logloss'])} | {setting_text(own)} | {paper_text} |"
+                )
         if ds == "synthetic" and oracle is not None:
             md += ["", f"Bayes AUC of the synthetic test split (the teacher's own logits): {oracle:.4f}."]
         md += ["", "Goal checks:", "", *checks(out, ds), ""]

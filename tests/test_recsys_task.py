@@ -173,3 +173,28 @@ def test_afn_diagnostics_variants_change_only_what_they_name():
     lrs = sorted({g["lr"] for g in optimizer.param_groups})
     assert lrs == [0.0, frozen.optimizer["lr"]]
     assert diagnostics.variant_recipe("shallow", 1).method == "shallow"
+
+
+def test_table2_reports_the_papers_embeddings_beside_a_dfa_cell_that_chose_others(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    table = load_eval_script("recsys_table2")
+
+    def fake_train(recipe, args, records):
+        mode = recipe.arch_config.get("embedding_feedback")
+        val = {"layer": 0.80, "point": 0.70, "none": 0.75, None: 0.75}[mode] + recipe.optimizer["lr"]
+        metrics = {"auc": val - 0.01, "logloss": 0.5}
+        return SimpleNamespace(val=val, test=val, key=f"{mode}-{recipe.seed}", test_metrics=metrics,
+                               val_metrics={"auc": val}, alignment={}, best_epoch=1, wall_time=1.0)  # fmt: skip
+
+    monkeypatch.setattr(table, "train", fake_train)
+    args = SimpleNamespace(quick=False, epochs=None, seeds=2, lrs=[1e-3, 3e-3], dropouts=[0.0],
+                           weight_decays=[0.0], embedding_feedbacks=["none", "point", "layer"])  # fmt: skip
+    cell = table.run_cell("ml100k", "deepfm", "dfa", args, tmp_path)
+    assert cell["setting"]["embedding_feedback"] == "layer" and cell["setting"]["lr"] == 3e-3
+    own = cell["paper_embeddings"]  # DeepFM's own: through the FM only
+    assert own["setting"]["embedding_feedback"] == "none" and own["auc"]["n"] == 2
+    assert "paper_embeddings" not in table.run_cell("ml100k", "deepfm", "bp", args, tmp_path)
+    text = table.render({"deepfm-ml100k-dfa": cell}, SimpleNamespace(**vars(args), datasets=["ml100k"],
+                        archs=["deepfm"], methods=["dfa"]), 1.0, None)  # fmt: skip
+    assert "| DeepFM | dfa, the paper's embeddings (none) |" in text
