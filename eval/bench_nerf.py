@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import platform
 import statistics
 import time
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     steps, rays = (2, 64) if args.quick else (args.steps, args.rays)
     arch = dict(FULL["arch_config"])
     runs = {}
+    load_before = os.getloadavg()[0]
     for threads in args.threads:
         torch.set_num_threads(threads)
         runs[str(threads)] = bench(steps, rays, arch)
@@ -97,6 +99,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "timed_steps": steps,
         "arch_config": arch,
         "platform": platform.platform(),
+        "load_average_1min_before": load_before,
         "command": "python eval/bench_nerf.py"
         + (" --quick" if args.quick else f" --steps {steps} --rays {rays}")
         + f" --threads {' '.join(map(str, args.threads))}",
@@ -107,7 +110,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     md = [
         "# NeRF training speed: DFA against BP on the same model",
         "",
-        f"Written by `{result['command']}` ({platform.platform()}; a machine shared with other jobs). "
+        f"Written by `{result['command']}` ({platform.platform()}; 2 cores, 1-minute load average "
+        f"{load_before:.2f} before the run). "
         f"NeRF coarse + fine 8 x 256, {rays} rays per step ({points} sampled-point evaluations), "
         "BP and DFA steps interleaved; median over the timed steps. Goal: DFA / BP at most 0.85.",
         "",

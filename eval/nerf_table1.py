@@ -1,7 +1,7 @@
 """Scaling paper Table 1 / A.5 (lego) and Figure A.1 at CPU scale: NeRF and Tiny-NeRF, BP / DFA /
 shallow, PSNR and SSIM on the 10 held-out test views (train frames i % 10 == 0, never trained on).
 
-    python eval/nerf_table1.py --data-root ../shared/data            # full: Tiny-NeRF x3 (~30 min each), NeRF x2 (~90 min each)
+    python eval/nerf_table1.py --data-root ../shared/data            # full: Tiny-NeRF x3 (~30 min each), NeRF BP ~90 min, DFA ~70 min (2 cores)
     python eval/nerf_table1.py --data-root ../shared/data --quick    # Tiny-NeRF at 50 x 50, 300 steps each (~2.5 CPU-min, 1 thread)
 
 Every cell trains once (seed 0) through the project's runner, so an interrupted run resumes and

@@ -8,8 +8,9 @@ and samples per ray:
   to 3 layers of half width, the issue's probe measured 4): 1024 rays/step, 32 stratified
   samples, 10,000 steps (100 "epochs" of 100 steps), about 30 min on 2 cores.
 - NeRF (coarse + fine 8 x 256, 10/4 frequencies): 512 rays/step, 32 stratified + 64
-  hierarchical samples (128 fine-network points per ray), 2,500 steps (25 epochs of 100
-  steps), about 90 min on 2 cores at ~2 s per 65k sampled points.
+  hierarchical samples (128 fine-network points per ray), 1,800 steps (18 epochs of 100
+  steps): about 90 min for BP on 2 cores, whose step takes ~3.0 s there (eval/bench_nerf.py,
+  quiet machine; DFA ~2.2 s).
 
 Adam lr 5e-4 for every method: the issue's Tiny-NeRF probe found DFA at 5e-4 2.2 dB above DFA at
 the paper's 1e-4 (appendix C) at 3,000 steps. DFA places a feedback point after every trunk layer
@@ -29,7 +30,7 @@ from dfazoo.spec.releases import load_releases
 RELEASES = load_releases(Path(__file__).with_name("releases.json"))
 PAPER_PSNR: dict[str, float] = {"bp": 32.54, "dfa": 24.93}  # Table A.5, lego, full scale
 TINY = {"arch_config": {"depth": 4, "width": 128, "pos_freqs": 6, "samples": 32}, "rays": 1024, "epochs": 100}
-FULL = {"arch_config": {"samples": 32, "fine_samples": 64}, "rays": 512, "epochs": 25}
+FULL = {"arch_config": {"samples": 32, "fine_samples": 64}, "rays": 512, "epochs": 18}
 STEPS_PER_EPOCH = 100
 LR = 5e-4
 
@@ -59,7 +60,7 @@ def nerf_recipe(arch: str, method: str, seed: int = 0, **overrides: Any) -> Reci
         optimizer={"name": "adam", "lr": LR},
         epochs=setup["epochs"],
         batch_size=setup["rays"],
-        eval_every=10 if arch == "tinynerf" else 5,
+        eval_every=10 if arch == "tinynerf" else 6,
         seed=seed,
         tolerance=0.05,
         higher_is_better=True,

@@ -117,6 +117,24 @@ class ViewSynthesisTask(Task):
             "mse": sum(F.mse_loss(p, t).item() for p, t in zip(preds, images)) / len(preds),
         }
 
+    @classmethod
+    def card_inputs(cls, recipe: Recipe, results: dict[str, Any]) -> str:
+        """A radiance field's inputs, its render command and a held-out view beside the ground truth."""
+        text = f"""
+Inputs: 3-D points and view directions along camera rays (`dfazoo.nerf.render.render_image` renders a
+camera pose). `dfazoo render {recipe.model_id} --out DIR --data-root D` writes the held-out test
+views (PNG, beside their ground truth) and a turntable GIF.
+"""
+        render = results.get("render")
+        if render:
+            text += f"""
+![held-out view: ground truth (left), this model (right)]({render["file"]})
+
+Held-out view `{render["view"]}` (never trained on) at {render["size"]}: ground truth left, this
+model right; PSNR {render["psnr"]:.2f} dB, SSIM {render["ssim"]:.3f} on this view.
+"""
+        return text
+
     @torch.no_grad()
     def release_extras(self, model: torch.nn.Module, folder: Path) -> dict[str, Any]:
         """``render.png``: the first held-out test view, ground truth (left) beside ``model``'s

@@ -8,6 +8,7 @@ with character-level models.
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -108,6 +109,30 @@ class LanguageModelingTask(Task):
             self.ids[split] = torch.tensor(ids, dtype=torch.long)
             # Characters of the predicted tokens (all but the first): the nats-per-char denominator.
             self.chars[split] = len(text) - len(self.tokenizer.decode(ids[:1]))
+
+    @classmethod
+    def card_inputs(cls, recipe: Recipe, results: dict[str, Any]) -> str:
+        """A language model's tokenizer, per-character loss and a generated sample with its seed."""
+        test = results.get("test_metrics", {})
+        nats = f"{test['nats_per_char']:.3f}" if "nats_per_char" in test else "n/a"
+        vocab = recipe.arch_config.get("vocab_size")
+        text = f"""
+Inputs: text, through the byte-level BPE tokenizer ({vocab} tokens, trained on the train split
+only) saved beside the weights as `tokenizer.json`: `model.encode(text)` / `model.decode(ids)`, or
+`transformers.PreTrainedTokenizerFast(tokenizer_file="tokenizer.json")`. Test loss: {nats} nats per
+character (independent of the tokenizer); perplexity is per BPE token.
+`dfazoo generate {recipe.model_id} --prompt "ROMEO:"` samples from it;
+`dfazoo export {recipe.model_id} --to transformers DIR` writes a `transformers` checkpoint with identical
+logits (GPT-1 `OpenAIGPTLMHeadModel` for post-LN blocks, GPT-2 for pre-LN ones).
+"""
+        sample = results.get("sample")
+        if sample:
+            text += (
+                f"\nSample (`dfazoo generate {recipe.model_id} --prompt {json.dumps(sample['prompt'])} "
+                f"--max-new-tokens {sample['max_new_tokens']} --temperature {sample['temperature']:g} "
+                f"--top-k {sample['top_k']} --seed {sample['seed']}`):\n\n```text\n{sample['text']}\n```\n"
+            )
+        return text
 
     def prepare_model(self, model: torch.nn.Module) -> None:
         """Give the model this task's tokenizer (saved with it); refuse a different one."""

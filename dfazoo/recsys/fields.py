@@ -134,3 +134,12 @@ class FieldEncoder:
 def id_fields(vocab_sizes: Sequence[int], prefix: str = "f") -> list[dict[str, Any]]:
     """Plain id fields ``f0, f1, ...`` of the given vocabulary sizes (the synthetic benchmark's)."""
     return [{"name": f"{prefix}{i}", "kind": "id", "size": int(n)} for i, n in enumerate(vocab_sizes)]
+
+
+def example_value(field: dict[str, Any]) -> Any:
+    """A valid raw value of one CTR field (``dfazoo.recsys.fields``): an id, a bucketed number or a category."""
+    if field["kind"] == "id":
+        return 1
+    if field["kind"] == "bucket":
+        return field["boundaries"][len(field["boundaries"]) // 2]
+    return field["values"][0]

@@ -28,7 +28,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 from dfazoo.data.movielens_ctr import load_movielens_ctr
 from dfazoo.data.synthetic_ctr import GENERATOR_VERSION, SyntheticCTRConfig, make_synthetic_ctr
-from dfazoo.recsys.fields import FieldEncoder
+from dfazoo.recsys.fields import FieldEncoder, example_value
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.task import Task
 
@@ -56,6 +56,26 @@ class CTRTask(Task):
     """CTR on ML-100K (label: rating >= 4) or on the synthetic benchmark (see module docstring)."""
 
     name = "ctr"
+
+    @classmethod
+    def card_inputs(cls, recipe: Recipe, results: dict[str, Any]) -> str:
+        """A CTR model's inputs: raw field values, scored with the field encoding it ships."""
+        fields = recipe.arch_config.get("fields", [])
+        example = {f["name"]: example_value(f) for f in fields}
+        return f"""
+Inputs: one record per user-item pair with the raw values of its {len(fields)} fields
+({", ".join(f"`{f['name']}`" for f in fields)}). The field encoding ships in `config.json`, so
+`model.score(records)` takes raw values and returns click probabilities; an id never seen in
+training (or `None`) maps to the out-of-vocabulary index, and a missing or unknown field, or a value
+of the wrong type, raises `dfazoo.recsys.FieldValueError` naming the field.
+
+```python
+import dfazoo
+
+model = dfazoo.from_pretrained("{recipe.model_id}")
+print(model.score([{json.dumps(example)}]))
+```
+"""
 
     def __init__(self, recipe: Recipe, data_root: str | None = None) -> None:
         super().__init__(recipe, data_root)

@@ -55,6 +55,12 @@ class Task(abc.ABC):
         them, merged into the release's results. Nothing by default."""
         return {}
 
+    @classmethod
+    def card_inputs(cls, recipe: Recipe, results: dict[str, Any]) -> str:
+        """The model card's "how to prepare inputs" text for a model of this task (markdown,
+        starting with a blank line), given its release ``results``. Nothing by default."""
+        return ""
+
     @abc.abstractmethod
     def train_batches(self, epoch: int, generator: torch.Generator) -> Iterable[Any]:
         """The batches of one epoch, shuffled with ``generator`` only (for exact resume)."""

@@ -44,6 +44,21 @@ class ImageClassificationTask(Task):
 
     name = "image_classification"
 
+    @classmethod
+    def card_inputs(cls, recipe: Recipe, results: dict[str, Any]) -> str:
+        """An image classifier's measured per-channel normalisation."""
+        from dfazoo.vision.normalization import preprocessing
+
+        p = preprocessing(recipe)
+        mean = ", ".join(f"{v:.4f}" for v in p["mean"])
+        std = ", ".join(f"{v:.4f}" for v in p["std"])
+        return f"""
+Inputs: images (N, C, H, W) as `(pixels / {p["pixel_max"]:g} - mean) / std` per channel, with
+mean ({mean}) and std ({std}) measured on the {recipe.dataset} train split (validation hold-out
+excluded). `dfazoo.vision.preprocess(images, "{recipe.model_id}")` applies it;
+`dfazoo.vision.preprocessing("{recipe.model_id}")` gives the values at full precision.
+"""
+
     def __init__(self, recipe: Recipe, data_root: str | None = None) -> None:
         super().__init__(recipe, data_root)
         cfg = recipe.task_config

@@ -18,7 +18,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from dfazoo.core import METHODS
 from dfazoo.project import project_url, results_dir, source_link
 from dfazoo.spec.recipe import Recipe
-from dfazoo.spec.registry import UnknownModelError, get_recipe
+from dfazoo.spec.registry import UnknownModelError, get_recipe, get_task
 from dfazoo.stats import STD_NOTE, format_pair, mean_std
 from dfazoo.zoo.hub import CARD_NAME, cards_dir
 
@@ -317,99 +317,9 @@ print(dfazoo.measure_alignment(model, *task.alignment_batch()))
 ```"""
 
 
-def _lm_section(recipe: Recipe, results: dict[str, Any]) -> str:
-    """A language model's tokenizer, per-character loss and a generated sample with its seed."""
-    test = results.get("test_metrics", {})
-    nats = f"{test['nats_per_char']:.3f}" if "nats_per_char" in test else "n/a"
-    vocab = recipe.arch_config.get("vocab_size")
-    text = f"""
-Inputs: text, through the byte-level BPE tokenizer ({vocab} tokens, trained on the train split
-only) saved beside the weights as `tokenizer.json`: `model.encode(text)` / `model.decode(ids)`, or
-`transformers.PreTrainedTokenizerFast(tokenizer_file="tokenizer.json")`. Test loss: {nats} nats per
-character (independent of the tokenizer); perplexity is per BPE token.
-`dfazoo generate {recipe.model_id} --prompt "ROMEO:"` samples from it;
-`dfazoo export {recipe.model_id} --to transformers DIR` writes a `transformers` checkpoint with identical
-logits (GPT-1 `OpenAIGPTLMHeadModel` for post-LN blocks, GPT-2 for pre-LN ones).
-"""
-    sample = results.get("sample")
-    if sample:
-        text += (
-            f"\nSample (`dfazoo generate {recipe.model_id} --prompt {json.dumps(sample['prompt'])} "
-            f"--max-new-tokens {sample['max_new_tokens']} --temperature {sample['temperature']:g} "
-            f"--top-k {sample['top_k']} --seed {sample['seed']}`):\n\n```text\n{sample['text']}\n```\n"
-        )
-    return text
-
-
-def _view_synthesis_section(recipe: Recipe, results: dict[str, Any]) -> str:
-    """A radiance field's inputs, its render command and a held-out view beside the ground truth."""
-    text = f"""
-Inputs: 3-D points and view directions along camera rays (`dfazoo.nerf.render.render_image` renders a
-camera pose). `dfazoo render {recipe.model_id} --out DIR --data-root D` writes the held-out test
-views (PNG, beside their ground truth) and a turntable GIF.
-"""
-    render = results.get("render")
-    if render:
-        text += f"""
-![held-out view: ground truth (left), this model (right)]({render["file"]})
-
-Held-out view `{render["view"]}` (never trained on) at {render["size"]}: ground truth left, this
-model right; PSNR {render["psnr"]:.2f} dB, SSIM {render["ssim"]:.3f} on this view.
-"""
-    return text
-
-
-def _example_value(field: dict[str, Any]) -> Any:
-    """A valid raw value of one CTR field (``dfazoo.recsys.fields``): an id, a bucketed number or a category."""
-    if field["kind"] == "id":
-        return 1
-    if field["kind"] == "bucket":
-        return field["boundaries"][len(field["boundaries"]) // 2]
-    return field["values"][0]
-
-
-def _ctr_section(recipe: Recipe) -> str:
-    """A CTR model's inputs: raw field values, scored with the field encoding it ships."""
-    fields = recipe.arch_config.get("fields", [])
-    example = {f["name"]: _example_value(f) for f in fields}
-    return f"""
-Inputs: one record per user-item pair with the raw values of its {len(fields)} fields
-({", ".join(f"`{f['name']}`" for f in fields)}). The field encoding ships in `config.json`, so
-`model.score(records)` takes raw values and returns click probabilities; an id never seen in
-training (or `None`) maps to the out-of-vocabulary index, and a missing or unknown field, or a value
-of the wrong type, raises `dfazoo.recsys.FieldValueError` naming the field.
-
-```python
-import dfazoo
-
-model = dfazoo.from_pretrained("{recipe.model_id}")
-print(model.score([{json.dumps(example)}]))
-```
-"""
-
-
 def _inputs_section(recipe: Recipe, results: dict[str, Any] | None = None) -> str:
-    """How to prepare inputs: an image classifier's measured per-channel normalisation, a
-    language model's tokenizer, a radiance field's rays and held-out render."""
-    if recipe.task == "language_modeling":
-        return _lm_section(recipe, results or {})
-    if recipe.task == "view_synthesis":
-        return _view_synthesis_section(recipe, results or {})
-    if recipe.task == "ctr":
-        return _ctr_section(recipe)
-    if recipe.task != "image_classification":
-        return ""
-    from dfazoo.vision.normalization import preprocessing
-
-    p = preprocessing(recipe)
-    mean = ", ".join(f"{v:.4f}" for v in p["mean"])
-    std = ", ".join(f"{v:.4f}" for v in p["std"])
-    return f"""
-Inputs: images (N, C, H, W) as `(pixels / {p["pixel_max"]:g} - mean) / std` per channel, with
-mean ({mean}) and std ({std}) measured on the {recipe.dataset} train split (validation hold-out
-excluded). `dfazoo.vision.preprocess(images, "{recipe.model_id}")` applies it;
-`dfazoo.vision.preprocessing("{recipe.model_id}")` gives the values at full precision.
-"""
+    """How to prepare inputs: the text the recipe's task gives (:meth:`Task.card_inputs`)."""
+    return get_task(recipe.task).card_inputs(recipe, results or {})
 
 
 def render_card(recipe: Recipe, results: dict[str, Any], results_folder: Path | None = None) -> str:
