@@ -7,7 +7,7 @@ speed drifts between minutes (and not alike for every matmul shape): the table s
 with the median DFA/BP ratio and lists every repeat's ratio. Writes eval/results/bench_core.json
 and .md.
 
-    python eval/bench_core.py [--steps 40] [--repeats 3] [--quick]
+    python eval/bench_core.py [--steps 40] [--repeats 3] [--quick] [--models zoo]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import platform
 import statistics
 import time
@@ -246,6 +247,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--steps", type=int, default=40, help="timed steps per method (>= 30)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved timings per model")
     parser.add_argument("--quick", action="store_true", help="5 steps, 1 repeat, for a smoke run")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        metavar="TEXT",
+        help="time only the models whose name contains one of these (e.g. zoo); the other rows are "
+        "kept from the existing bench_core.json, each with the command that timed it",
+    )
     args = parser.parse_args(argv)
     steps = 5 if args.quick else max(args.steps, 30)
     repeats = 1 if args.quick else max(args.repeats, 1)
@@ -270,14 +278,31 @@ def main(argv: list[str] | None = None) -> dict:
             None,
         ),
     }
+    command = (
+        "python eval/bench_core.py"
+        + (" --quick" if args.quick else f" --steps {steps} --repeats {repeats}")
+        + (f" --models {' '.join(args.models)}" if args.models else "")
+    )
+    previous = _previous_rows() if args.models else {}
     rows = []
     for name, ((build, batch_fn), target, mlp_sizes) in cases.items():
+        if args.models and not any(m in name for m in args.models):
+            if name in previous:
+                rows.append(previous[name])
+            continue
         print(f"timing {name} ...", flush=True)
+        load_before = os.getloadavg()[0]
         timings = sorted(
             (time_case(build, batch_fn, steps, handwritten=mlp_sizes is not None) for _ in range(repeats)),
             key=lambda r: r["ratio"],
         )
-        row = {"model": name, **timings[len(timings) // 2], "repeat_ratios": [r["ratio"] for r in timings]}
+        row = {
+            "model": name,
+            **timings[len(timings) // 2],
+            "repeat_ratios": [r["ratio"] for r in timings],
+            "command": command,
+            "load_average_1min_before": load_before,
+        }
         row["target"] = target
         row["meets_target"] = None if target is None else row["ratio"] <= target
         row["matmul_floor"] = None if mlp_sizes is None else matmul_floor(mlp_sizes, 128, steps)
@@ -288,8 +313,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
     memory = feedback_memory_bytes(VGG16_IMAGENET_POINTS, error_size=1000)
     result = {
-        "command": "python eval/bench_core.py"
-        + (" --quick" if args.quick else f" --steps {steps} --repeats {repeats}"),
+        "command": command,
         "machine": {
             "threads": torch.get_num_threads(),
             "processor": platform.processor(),
@@ -309,6 +333,15 @@ def main(argv: list[str] | None = None) -> dict:
     (RESULTS / "bench_core.md").write_text(render(result))
     print(render(result))
     return result
+
+
+def _previous_rows() -> dict[str, dict]:
+    """The rows of the committed bench_core.json by model name (each tagged with its command)."""
+    path = RESULTS / "bench_core.json"
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    return {r["model"]: {"command": old["command"], **r} for r in old["steps"]}
 
 
 def render(result: dict) -> str:
@@ -333,6 +366,19 @@ def render(result: dict) -> str:
             f"| {r['model']} | {r['bp_ms']:.1f} | {r['dfa_ms']:.1f} | {handwritten} | {r['ratio']:.3f} | {repeats} | "
             f"{r['flop_ratio']:.3f} | {floor} | {target} | {met} |"
         )
+    commands = {r.get("command", result["command"]) for r in result["steps"]}
+    if len(commands) > 1:
+        lines += ["", "Rows timed by another command than the one above:", ""]
+        lines += [
+            f"- {r['model']}: `{r['command']}`"
+            + (
+                f" (1-minute load average {r['load_average_1min_before']:.2f} before)"
+                if "load_average_1min_before" in r
+                else ""
+            )
+            for r in result["steps"]
+            if r.get("command", result["command"]) != result["command"]
+        ]
     lines += [
         "",
         "DFA/BP FLOPs: one forward + backward of each method counted by `torch.utils.flop_counter` "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import torch
 from eval_scripts import load_eval_script
 
@@ -37,3 +39,35 @@ def test_bench_convert_times_the_same_network_and_update_by_hand_and_converted()
     for a, b in zip(hand_linears, conv_linears, strict=True):
         torch.testing.assert_close(a.weight, b.weight)
     assert models["converted_bp"].method == "bp"
+
+
+def test_models_filter_keeps_the_other_rows_with_the_command_that_timed_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_core, "RESULTS", tmp_path)
+    row = {
+        "model": "mlp old",
+        "bp_ms": 2.0,
+        "dfa_ms": 1.0,
+        "ratio": 0.5,
+        "repeat_ratios": [0.5],
+        "flop_ratio": 0.5,
+        "target": None,
+        "meets_target": None,
+    }
+    old = {"command": "python eval/bench_core.py --steps 40 --repeats 5", "steps": [row]}
+    (tmp_path / "bench_core.json").write_text(json.dumps(old))
+    kept = bench_core._previous_rows()["mlp old"]
+    assert kept["command"] == old["command"] and kept["ratio"] == 0.5
+    new = {**row, "model": "zoo new", "command": "python eval/bench_core.py --models zoo"}
+    result = {
+        "command": new["command"],
+        "machine": {"torch": "x", "threads": 2},
+        "steps": [kept, new],
+        "vgg16_imagenet_feedback_memory": {
+            "one_matrix_per_layer_gib": 1.0,
+            "unique_shared_matrix_gib": 0.5,
+            "l_max": 10,
+            "error_size": 10,
+        },
+    }
+    text = bench_core.render(result)
+    assert f"- mlp old: `{old['command']}`" in text and "- zoo new:" not in text
