@@ -11,7 +11,17 @@ Variants of ``dfa-macro/base`` (Adam lr 1e-3, beta2 0.98, warm-up + cosine over 
 - ``slow_decoder``: the opposite, the decoder (final norm, head) at lr 1e-4 and the rest at 1e-3, so
   the BP-trained head cannot settle on the random features before the blocks align.
 
+Variants of the post-LN ``dfa-micro/base`` row (the zoo layout, ``nlp_table5``), where micro ends no
+better than shallow and its points align at ~0.06 against macro's ~0.42:
+
+- ``micro``: the row itself (its reference for the first epochs);
+- ``micro_block_lr``: blocks and embeddings at lr 1e-4, decoder at 1e-3, beta2 0.999 (the paper needed a
+  lower learning rate for DFA than for BP);
+- ``micro_uniform``: the 2020 paper's U(-1, 1) feedback matrix;
+- ``micro_slow_decoder``: the decoder at lr 1e-4, the rest at 1e-3.
+
     python eval/nlp_diagnostics.py --data-root ../shared/data --variants post_ln uniform --epochs 10
+    python eval/nlp_diagnostics.py --data-root ../shared/data --variants micro micro_block_lr --epochs 5
 
 Run folders are the runner's (resumable); writes ``eval/results/nlp_diagnostics.{md,json}`` with every
 variant trained so far.
@@ -32,13 +42,24 @@ from dfazoo.spec.recipe import Recipe
 from dfazoo.train.runner import default_root, run, run_folder
 
 RESULTS = Path(__file__).parent / "results"
-TABLE5 = RESULTS / "nlp_table5_pre_ln.json"
-REFERENCE_ROWS = ("bp/base", "dfa-macro/base", "dfa-micro/base", "shallow/base")
+# Per group of variants: the Table 5 results its references come from, and their rows.
+REFERENCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pre_ln": ("nlp_table5_pre_ln", ("bp/base", "dfa-macro/base", "dfa-micro/base", "shallow/base")),
+    "post_ln_micro": ("nlp_table5", ("bp/beta2", "dfa-macro/base", "dfa-micro/plateau", "shallow/base")),
+}
 DECODER = ("ln_f.*", "head.*")
 
 
+def group(name: str) -> str:
+    """Which Table 5 a variant changes: the pre-LN one, or the post-LN micro row."""
+    return "post_ln_micro" if name.startswith("micro") else "pre_ln"
+
+
 def variant_recipe(name: str) -> Recipe:
-    """The recipe of one diagnostic variant (a changed ``dfa-macro/base`` or ``shallow/base``)."""
+    """The recipe of one diagnostic variant (a changed ``dfa-macro/base`` or ``shallow/base`` on
+    pre-LN blocks, or a changed post-LN ``dfa-micro/base``)."""
+    if group(name) == "post_ln_micro":
+        return _micro_variant(name)
     variant = name.partition("_")[0] if name.startswith(("shallow_", "bp_")) else "dfa-macro"
     base = lm_recipe(variant, "base", layout="pre_ln")
     if name in ("post_ln", "shallow_post_ln", "bp_post_ln"):
@@ -60,7 +81,34 @@ def variant_recipe(name: str) -> Recipe:
     raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
 
 
-VARIANTS = ("post_ln", "shallow_post_ln", "bp_post_ln", "uniform", "block_lr", "slow_decoder")
+def _micro_variant(name: str) -> Recipe:
+    base = lm_recipe("dfa-micro", "base")
+    if name == "micro":
+        return base
+    if name == "micro_uniform":
+        return replace(base, arch_config={**base.arch_config, "feedback_init": "uniform2020"})
+    if name == "micro_block_lr":
+        groups = [{"match": m, "lr": base.optimizer["lr"]} for m in DECODER]
+        optimizer = {**base.optimizer, "lr": 1e-4, "betas": [0.9, 0.999], "param_groups": groups}
+        return replace(base, optimizer=optimizer)
+    if name == "micro_slow_decoder":
+        groups = [{"match": m, "lr": base.optimizer["lr"] / 10} for m in DECODER]
+        return replace(base, optimizer={**base.optimizer, "param_groups": groups})
+    raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
+
+
+VARIANTS = (
+    "post_ln",
+    "shallow_post_ln",
+    "bp_post_ln",
+    "uniform",
+    "block_lr",
+    "slow_decoder",
+    "micro",
+    "micro_block_lr",
+    "micro_uniform",
+    "micro_slow_decoder",
+)
 
 
 def curve(folder: Path) -> list[dict[str, float]]:
@@ -103,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
             "run_key": recipe.run_key(),
             "epochs": args.epochs,
             "command": f"python eval/nlp_diagnostics.py --data-root ../shared/data --variants {name} --epochs {args.epochs}",
-            "curve": curve(run_folder(recipe, root)),
+            "curve": [p for p in curve(run_folder(recipe, root)) if p["epoch"] <= args.epochs],
         }
         out.write_text(json.dumps(payload, indent=2) + "\n")
     (RESULTS / "nlp_diagnostics.md").write_text(markdown(payload))
@@ -115,33 +163,44 @@ def _at(points: list[dict[str, float]], step: int) -> dict[str, float] | None:
 
 
 def markdown(payload: dict[str, Any]) -> str:
-    table5 = json.loads(TABLE5.read_text())["rows"]
     lines = [
         "# Transformer LM: why DFA is no better than shallow at CPU scale (diagnostics)",
         "",
-        "Variants of the Table 5 `dfa-macro/base` row, trained for the first epochs of its 30-epoch schedule "
-        "(100 steps of 32 x 128 tokens per epoch, Tiny Shakespeare), beside the committed Table 5 curves "
-        "(`eval/results/nlp_table5_pre_ln.json`) at the same step. Validation perplexity per BPE token and nats "
-        "per character; one seed.",
-        "",
-        "| run | step | val ppl | val nats/char | command |",
-        "|---|---|---|---|---|",
+        "Variants trained for the first epochs of their row's 30-epoch schedule (100 steps of 32 x 128 "
+        "tokens per epoch, Tiny Shakespeare), beside the committed Table 5 curves at the same step. "
+        "Validation perplexity per BPE token and nats per character; one seed.",
     ]
-    last = {name: info["curve"][-1] for name, info in payload["variants"].items() if info["curve"]}
-    for step in sorted({point["step"] for point in last.values()}):
-        for row in REFERENCE_ROWS:
-            ref = _at(table5[row]["curve"], step) if row in table5 else None
-            if ref is not None:
-                lines.append(
-                    f"| Table 5 {row} | {step} | {ref['perplexity']:.1f} | {ref['nats_per_char']:.3f} | "
-                    "`python eval/nlp_table5.py --layout pre_ln` |"
-                )
-        for name, point in last.items():
-            if point["step"] == step:
-                command = payload["variants"][name]["command"]
-                lines.append(
-                    f"| {name} | {step} | {point['perplexity']:.1f} | {point['nats_per_char']:.3f} | `{command}` |"
-                )
+    titles = {
+        "pre_ln": "Pre-LN blocks: variants of `dfa-macro/base` (references: `eval/results/nlp_table5_pre_ln.json`)",
+        "post_ln_micro": "Post-LN blocks: variants of `dfa-micro/base` (references: `eval/results/nlp_table5.json`)",
+    }
+    for key, (results, rows) in REFERENCES.items():
+        variants = {n: i for n, i in payload["variants"].items() if group(n) == key and i["curve"]}
+        if not variants:
+            continue
+        table5 = json.loads((RESULTS / f"{results}.json").read_text())["rows"]
+        command = "python eval/nlp_table5.py" + (" --layout pre_ln" if key == "pre_ln" else "")
+        lines += [
+            "",
+            f"## {titles[key]}",
+            "",
+            "| run | step | val ppl | val nats/char | command |",
+            "|---|---|---|---|---|",
+        ]
+        last = {name: info["curve"][-1] for name, info in variants.items()}
+        for step in sorted({point["step"] for point in last.values()}):
+            for row in rows:
+                ref = _at(table5[row]["curve"], step) if row in table5 else None
+                if ref is not None:
+                    lines.append(
+                        f"| Table 5 {row} | {step} | {ref['perplexity']:.1f} | {ref['nats_per_char']:.3f} | `{command}` |"
+                    )
+            for name, point in last.items():
+                if point["step"] == step:
+                    lines.append(
+                        f"| {name} | {step} | {point['perplexity']:.1f} | {point['nats_per_char']:.3f} | "
+                        f"`{variants[name]['command']}` |"
+                    )
     return "\n".join(lines) + "\n"
 
 

@@ -188,3 +188,24 @@ def test_diagnostic_variants_change_one_thing_of_the_table5_row_each():
     curve = [{"epoch": 10, "step": 1000, "perplexity": 300.0, "nats_per_char": 2.2}]
     text = diagnostics.markdown({"variants": {"post_ln": {"curve": curve, "command": "cmd"}}})
     assert "| post_ln | 1000 | 300.0 | 2.200 | `cmd` |" in text and "Table 5 shallow/base | 1000" in text
+
+
+def test_micro_diagnostics_change_the_post_ln_micro_row_and_report_under_its_own_references():
+    diagnostics = load_eval_script("nlp_diagnostics")
+    row = diagnostics.lm_recipe("dfa-micro", "base")
+    assert diagnostics.variant_recipe("micro") == row and row.placement == "micro"
+    assert diagnostics.variant_recipe("micro_uniform").arch_config == {
+        **row.arch_config,
+        "feedback_init": "uniform2020",
+    }
+    block_lr = diagnostics.variant_recipe("micro_block_lr").optimizer
+    assert block_lr["lr"] == 1e-4 and {g["lr"] for g in block_lr["param_groups"]} == {row.optimizer["lr"]}
+    slow = diagnostics.variant_recipe("micro_slow_decoder").optimizer
+    assert slow["lr"] == row.optimizer["lr"] and {g["lr"] for g in slow["param_groups"]} == {
+        row.optimizer["lr"] / 10
+    }
+    curve = [{"epoch": 10, "step": 1000, "perplexity": 250.0, "nats_per_char": 2.1}]
+    text = diagnostics.markdown({"variants": {"micro_uniform": {"curve": curve, "command": "cmd"}}})
+    assert "## Post-LN blocks" in text and "## Pre-LN blocks" not in text
+    assert "| micro_uniform | 1000 | 250.0 | 2.100 | `cmd` |" in text
+    assert "| Table 5 dfa-micro/plateau | 1000 |" in text and "`python eval/nlp_table5.py` |" in text
