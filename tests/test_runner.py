@@ -2,8 +2,10 @@
 
 import dataclasses
 import json
+import os
 
 import pytest
+import torch
 from test_train_trainer import WeightNormTask, tiny_recipe
 
 from dfazoo.train import Trainer, TrainingDivergedError
@@ -22,6 +24,7 @@ def test_same_recipe_hits_changed_training_field_misses_changed_description_hits
     assert first.finished and first.epochs_done == 2 and first.key == recipe.run_key()
     assert first.test == first.test_metrics["accuracy"] and first.val is not None
     assert (tmp_path / first.key / "record.json").exists() and (tmp_path / first.key / "best.pt").exists()
+    assert (first.threads, first.cpus) == (torch.get_num_threads(), os.cpu_count())
     assert run(recipe, root=tmp_path).to_dict() == first.to_dict()
     reworded = dataclasses.replace(recipe, description="other words", notes="x")
     assert cached(reworded, tmp_path).to_dict()["test_metrics"] == first.test_metrics

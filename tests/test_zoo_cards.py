@@ -73,6 +73,15 @@ def test_card_front_matter_and_sections(zoo):
     assert "Boniface" in text
 
 
+def test_card_states_the_threads_and_cores_its_runs_recorded(zoo):
+    recipe = registry.get_recipe("mlp-digits-dfa")
+    assert "- wall time: 12 s on CPU (all seeds)" in render_card(recipe, FAKE_RESULTS)
+    one = {**FAKE_RESULTS, "per_seed": [{"threads": 1, "cpus": 2}]}
+    assert "- wall time: 12 s on CPU, 1 torch thread of 2 cores (all seeds)" in render_card(recipe, one)
+    mixed = {**FAKE_RESULTS, "per_seed": [{"threads": 1, "cpus": 2}, {"threads": 2, "cpus": 2}]}
+    assert "- wall time: 12 s on CPU (all seeds)" in render_card(recipe, mixed)
+
+
 def test_card_lists_points_in_module_order_whatever_the_stored_key_order(zoo):
     points = {name: {"mean": 0.5, "std": 0.1} for name in ("body.11", "body.3", "body.7")}
     text = render_card(registry.get_recipe("mlp-digits-dfa"), {**FAKE_RESULTS, "alignment": points})

@@ -53,6 +53,8 @@ class RunRecord:
     train_metrics: dict[str, float] = field(default_factory=dict)
     alignment: dict[str, dict[str, float]] = field(default_factory=dict)
     wall_time: float = 0.0
+    threads: int = 0  # torch threads of the chunk that finished the run (0: not recorded)
+    cpus: int = 0  # CPU count of the machine that finished it (0: not recorded)
     diverged: bool = False
     error: str = ""
     data_notes: str = ""
@@ -153,6 +155,7 @@ def run(
         record.best_epoch, record.val_metrics = result.best_epoch, result.val_metrics
         record.test_metrics, record.alignment = result.test_metrics, result.alignment
         record.wall_time = result.wall_time
+        record.threads, record.cpus = torch.get_num_threads(), os.cpu_count() or 0
         if train_metrics and record.finished:
             with torch.no_grad():
                 metrics = trainer.task.evaluate(trainer.model.eval(), "train")

@@ -347,7 +347,7 @@ Direct Feedback Alignment (DFA).
 - optimizer: `{json.dumps(recipe.optimizer, sort_keys=True)}`, scheduler: {scheduler},
   {recipe.epochs} epochs, {batches}, {clip}
 - architecture: `{recipe.arch}` with `{json.dumps(recipe.arch_config, sort_keys=True)}`
-- wall time: {results.get("wall_time", 0):.0f} s on CPU (all seeds)
+- wall time: {results.get("wall_time", 0):.0f} s on CPU{_hardware(results)} (all seeds)
 
 ## Data
 
@@ -411,6 +411,15 @@ LIMITATIONS = {
         "hidden layers learn."
     ),
 }
+
+
+def _hardware(results: dict[str, Any]) -> str:
+    """ ", 1 torch thread of 2 cores" when the runs recorded their threads (all alike), else ""."""
+    runs = {(s.get("threads", 0), s.get("cpus", 0)) for s in results.get("per_seed", [])}
+    if len(runs) != 1 or 0 in next(iter(runs)):
+        return ""
+    threads, cpus = next(iter(runs))
+    return f", {threads} torch thread{'s' if threads > 1 else ''} of {cpus} cores"
 
 
 def _method_text(method: str) -> str:

@@ -147,6 +147,8 @@ def _seed_entry(record: RunRecord) -> dict[str, Any]:
         "best_epoch": record.best_epoch,
         "alignment": record.alignment,
         "wall_time": record.wall_time,
+        "threads": record.threads,
+        "cpus": record.cpus,
     }
 
 
