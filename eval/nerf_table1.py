@@ -2,6 +2,7 @@
 shallow, PSNR and SSIM on the 10 held-out test views (train frames i % 10 == 0, never trained on).
 
     python eval/nerf_table1.py --data-root ../shared/data            # full: Tiny-NeRF x3 (~30 min each), NeRF BP ~90 min, DFA ~70 min (2 cores)
+    python eval/nerf_table1.py --cached-only                          # tabulate finished runs, train nothing
     python eval/nerf_table1.py --data-root ../shared/data --quick    # Tiny-NeRF at 50 x 50, 300 steps each (~2.5 CPU-min, 1 thread)
 
 Every cell trains once (seed 0) through the project's runner, so an interrupted run resumes and
@@ -17,6 +18,7 @@ import argparse
 import json
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,36 @@ def figure(records: list[RunRecord], root: Path, data_root: str | None, path: Pa
     return True
 
 
+def goals(cells: list[dict[str, Any]]) -> list[str]:
+    """The issue's goals, each stated as measured (test PSNR), or as not run yet."""
+    psnr = {(c["arch"], c["method"]): c["test"].get("psnr") for c in cells if not c["diverged"]}
+
+    def check(name: str, keys: list[tuple[str, str]], text: Callable[..., tuple[str, bool]]) -> str:
+        if any(psnr.get(k) is None for k in keys):
+            return f"- {name}: not run yet"
+        statement, met = text(*(psnr[k] for k in keys))
+        return f"- {name}: {statement}: {'met' if met else '**not met**'}"
+
+    return [
+        check("Tiny-NeRF BP at least 22 dB", [("tinynerf", "bp")], lambda bp: (f"{bp:.2f} dB", bp >= 22)),
+        check(
+            "Tiny-NeRF DFA within 1.5 dB of BP",
+            [("tinynerf", "bp"), ("tinynerf", "dfa")],
+            lambda bp, dfa: (f"gap {bp - dfa:.2f} dB", bp - dfa <= 1.5),
+        ),
+        check(
+            "NeRF DFA within 3 dB of NeRF BP (paper: 7.6 dB at full scale)",
+            [("nerf", "bp"), ("nerf", "dfa")],
+            lambda bp, dfa: (f"gap {bp - dfa:.2f} dB", bp - dfa <= 3),
+        ),
+        check(
+            "Tiny-NeRF shallow at least 5 dB below DFA",
+            [("tinynerf", "dfa"), ("tinynerf", "shallow")],
+            lambda dfa, shallow: (f"{dfa - shallow:.2f} dB below", dfa - shallow >= 5),
+        ),
+    ]
+
+
 def markdown(cells: list[dict[str, Any]], args: argparse.Namespace, notes: str) -> str:
     command = "python eval/nerf_table1.py" + (" --quick" if args.quick else "")
     lines = [
@@ -155,6 +187,10 @@ def markdown(cells: list[dict[str, Any]], args: argparse.Namespace, notes: str) 
         f"{args.threads} torch thread(s), often two at once), so it is no speed comparison: "
         "`eval/bench_nerf.py` times BP and DFA steps side by side.",
         "",
+        "## Goals (test PSNR)",
+        "",
+        *goals(cells),
+        "",
     ]
     return "\n".join(lines)
 
@@ -167,13 +203,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs-root", type=Path, help="run folders (default: the runner's cache)")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--cached-only", action="store_true", help="train nothing: tabulate finished runs")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     suffix = "_quick" if args.quick else ""
     root = args.runs_root or default_root()
     records_dir = args.results / f"nerf_table1_runs{suffix}"
     started = time.perf_counter()
-    for recipe in recipes(args.quick, args.archs, tuple(args.methods)):
+    for recipe in [] if args.cached_only else recipes(args.quick, args.archs, tuple(args.methods)):
         run(recipe, root=root, records=records_dir, data_root=args.data_root, threads=args.threads)
     # Every finished cell, also those trained by another invocation (e.g. --archs nerf in parallel).
     every = recipes(args.quick, ["tinynerf", "nerf"])

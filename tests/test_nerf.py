@@ -193,6 +193,9 @@ def test_table_script_quick_writes_results_and_figure(scene_root, tmp_path, monk
     assert len(list((tmp_path / "nerf_table1_runs_quick").glob("*.json"))) == 3
     table.main(argv)  # resumable: every cell is read back from its record, nothing retrains
     assert json.loads((tmp_path / "nerf_table1_quick.json").read_text())["cells"] == data["cells"]
+    monkeypatch.setattr(table, "run", None)  # --cached-only never calls the runner
+    table.main([*argv, "--cached-only"])
+    assert json.loads((tmp_path / "nerf_table1_quick.json").read_text())["cells"] == data["cells"]
 
 
 def test_render_command_writes_views_and_turntable(scene_root, tmp_path, capsys):
@@ -266,3 +269,18 @@ def test_real_lego_task_holds_out_every_tenth_frame(shared_data):
     assert views["test"].files[:2] == ("train/r_0.png", "train/r_10.png")
     assert views["val"].files[0] == "train/r_5.png" and task.target.shape == (80 * 20 * 20, 3)
     assert task.target.min() >= 0 and task.target.max() <= 1
+
+
+def test_table_goals_state_each_measured_gap_and_what_is_not_run():
+    table = load_eval_script("nerf_table1")
+
+    def cell(arch, method, psnr):
+        return {"arch": arch, "method": method, "diverged": False, "test": {"psnr": psnr}}
+
+    cells = [cell("tinynerf", "bp", 22.5), cell("tinynerf", "dfa", 20.5), cell("tinynerf", "shallow", 11.0)]
+    cells.append(cell("nerf", "dfa", 16.0))
+    text = "\n".join(table.goals(cells))
+    assert "- Tiny-NeRF BP at least 22 dB: 22.50 dB: met" in text
+    assert "- Tiny-NeRF DFA within 1.5 dB of BP: gap 2.00 dB: **not met**" in text
+    assert "- NeRF DFA within 3 dB of NeRF BP (paper: 7.6 dB at full scale): not run yet" in text
+    assert "- Tiny-NeRF shallow at least 5 dB below DFA: 9.50 dB below: met" in text
