@@ -82,6 +82,7 @@ def cell(record: RunRecord) -> dict[str, Any]:
         "test": record.test_metrics,
         "val": record.val_metrics,
         "best_epoch": record.best_epoch,
+        "best_step": (record.best_epoch or 0) * record.recipe.task_config["steps_per_epoch"],
         "steps": steps,
         "rays_per_step": record.recipe.batch_size,
         "lr": record.recipe.optimizer["lr"],
@@ -166,8 +167,8 @@ def markdown(cells: list[dict[str, Any]], args: argparse.Namespace, notes: str) 
         f"Written by `{command}`. Held-out views: {notes}. One run (seed 0) per cell; the same "
         "steps, rays per step and samples per ray for every method of an architecture.",
         "",
-        "| model | method | test PSNR (dB) | test SSIM | val PSNR | steps | rays/step | lr | wall time (s) | paper PSNR (full scale) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| model | method | test PSNR (dB) | test SSIM | val PSNR | steps | best step (val) | rays/step | lr | wall time (s) | paper PSNR (full scale) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in cells:
         test = c["test"]
@@ -176,13 +177,19 @@ def markdown(cells: list[dict[str, Any]], args: argparse.Namespace, notes: str) 
         paper = f"{c['paper_psnr']:.2f}" if c["paper_psnr"] is not None else "—"
         val = f"{c['val']['psnr']:.2f}" if "psnr" in c["val"] else "—"
         lines.append(
-            f"| {c['arch']} | {c['method']} | {value} | {ssim} | {val} | {c['steps']} | "
+            f"| {c['arch']} | {c['method']} | {value} | {ssim} | {val} | {c['steps']} | {c['best_step']} | "
             f"{c['rays_per_step']} | {c['lr']:g} | {c['wall_time']:.0f} | {paper} |"
         )
     lines += [
         "",
         f"Paper (lego, full scale, 800 x 800): BP {PAPER_PSNR['bp']}, DFA {PAPER_PSNR['dfa']} dB. "
         "SSIM: scikit-image `structural_similarity` (Gaussian window, sigma 1.5), mean over channels.",
+        "Test columns: the weights of the best validation PSNR (`best step`; validation every "
+        + ", ".join(
+            f"{nerf_recipe(a, 'bp').eval_every * nerf_recipe(a, 'bp').task_config['steps_per_epoch']:,} steps for {t}"
+            for a, t in (("tinynerf", "Tiny-NeRF"), ("nerf", "NeRF"))
+        )
+        + " and at the last step).",
         "Wall time: each run's training on this 2-core machine, shared with other jobs (runs at "
         f"{args.threads} torch thread(s), often two at once), so it is no speed comparison: "
         "`eval/bench_nerf.py` times BP and DFA steps side by side.",
