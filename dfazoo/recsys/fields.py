@@ -137,7 +137,7 @@ def id_fields(vocab_sizes: Sequence[int], prefix: str = "f") -> list[dict[str, A
 
 
 def example_value(field: dict[str, Any]) -> Any:
-    """A valid raw value of one CTR field (``dfazoo.recsys.fields``): an id, a bucketed number or a category."""
+    """A valid raw value of one field spec (for card examples): an id, a bucketed number or a category."""
     if field["kind"] == "id":
         return 1
     if field["kind"] == "bucket":

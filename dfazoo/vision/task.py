@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from dfazoo.data.vision import ImageData, load_image_dataset
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.task import Task
+from dfazoo.vision.normalization import preprocessing
 
 DEFAULT_VAL_SIZE = {"digits": 287, "mnist": 5000, "fashion-mnist": 5000, "cifar10": 5000}
 SPLIT_SEED = 0
@@ -47,8 +48,6 @@ class ImageClassificationTask(Task):
     @classmethod
     def card_inputs(cls, recipe: Recipe, results: dict[str, Any]) -> str:
         """An image classifier's measured per-channel normalisation."""
-        from dfazoo.vision.normalization import preprocessing
-
         p = preprocessing(recipe)
         mean = ", ".join(f"{v:.4f}" for v in p["mean"])
         std = ", ".join(f"{v:.4f}" for v in p["std"])

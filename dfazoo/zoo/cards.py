@@ -414,7 +414,7 @@ LIMITATIONS = {
 
 
 def _hardware(results: dict[str, Any]) -> str:
-    """ ", 1 torch thread of 2 cores" when the runs recorded their threads (all alike), else ""."""
+    """E.g. ``, 1 torch thread of 2 cores`` when every seed recorded the same threads and cores, else ``""``."""
     runs = {(s.get("threads", 0), s.get("cpus", 0)) for s in results.get("per_seed", [])}
     if len(runs) != 1 or 0 in next(iter(runs)):
         return ""
