@@ -274,13 +274,42 @@ def test_real_lego_task_holds_out_every_tenth_frame(shared_data):
 def test_table_goals_state_each_measured_gap_and_what_is_not_run():
     table = load_eval_script("nerf_table1")
 
-    def cell(arch, method, psnr):
-        return {"arch": arch, "method": method, "diverged": False, "test": {"psnr": psnr}}
+    def cell(arch, method, psnr, val=0.0):
+        return {
+            "arch": arch,
+            "method": method,
+            "diverged": False,
+            "test": {"psnr": psnr},
+            "val": {"psnr": val},
+        }
 
     cells = [cell("tinynerf", "bp", 22.5), cell("tinynerf", "dfa", 20.5), cell("tinynerf", "shallow", 11.0)]
-    cells.append(cell("nerf", "dfa", 16.0))
-    text = "\n".join(table.goals(cells))
+    cells += [cell("nerf", "dfa", 16.0, val=15.0), cell("nerf", "dfa", 18.0, val=14.0)]
+    text = "\n".join(table.goals(table.select(cells)))
     assert "- Tiny-NeRF BP at least 22 dB: 22.50 dB: met" in text
     assert "- Tiny-NeRF DFA within 1.5 dB of BP: gap 2.00 dB: **not met**" in text
     assert "- NeRF DFA within 3 dB of NeRF BP (paper: 7.6 dB at full scale): not run yet" in text
     assert "- Tiny-NeRF shallow at least 5 dB below DFA: 9.50 dB below: met" in text
+    cells.append(cell("nerf", "bp", 20.0))
+    # The validation views choose the DFA row (15.0 > 14.0), not its better test PSNR.
+    assert "gap 4.00 dB: **not met**" in "\n".join(table.goals(table.select(cells)))
+
+
+def test_table_rows_cover_each_cells_learning_rates():
+    table = load_eval_script("nerf_table1")
+    dfa = [r.optimizer["lr"] for r in table.recipes(False, ["nerf"], ("dfa",))]
+    assert dfa == [5e-4, 2.5e-4] and len({r.run_key() for r in table.recipes(False, ["nerf"])}) == 3
+    assert [r.optimizer["lr"] for r in table.recipes(False, ["nerf"], ("dfa",), [2.5e-4])] == [2.5e-4]
+    assert [r.optimizer["lr"] for r in table.recipes(False, ["tinynerf"], ("dfa",))] == [5e-4]
+
+
+def test_zoo_recipe_applies_its_release_row(monkeypatch):
+    from dfazoo.nerf import recipes
+    from dfazoo.spec.releases import Release
+
+    release = Release(
+        "nerf-lego-dfa", "best validation", "eval/results/nerf_table1.md", 0, "x", {"lr": 2.5e-4}
+    )
+    monkeypatch.setitem(recipes.RELEASES, "nerf-lego-dfa", release)
+    assert recipes.zoo_recipe("nerf", "dfa").optimizer["lr"] == 2.5e-4
+    assert recipes.zoo_recipe("nerf", "bp").optimizer["lr"] == recipes.LR

@@ -12,9 +12,11 @@ and samples per ray:
   steps): about 90 min for BP on 2 cores, whose step takes ~3.0 s there (eval/bench_nerf.py,
   quiet machine; DFA ~2.2 s).
 
-Adam lr 5e-4 for every method: the issue's Tiny-NeRF probe found DFA at 5e-4 2.2 dB above DFA at
-the paper's 1e-4 (appendix C) at 3,000 steps. DFA places a feedback point after every trunk layer
-(micro). Selection on the validation views (frames i % 10 == 5).
+Adam lr 5e-4 by default for every method: the issue's Tiny-NeRF probe found DFA at 5e-4 2.2 dB
+above DFA at the paper's 1e-4 (appendix C) at 3,000 steps. ``eval/nerf_table1.py`` also runs NeRF DFA
+at a lower lr and the zoo model takes the row the validation views chose: its ``row`` in
+``releases.json``. DFA places a feedback point after every trunk layer (micro). Selection on the
+validation views (frames i % 10 == 5).
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ STEPS_PER_EPOCH = 100
 LR = 5e-4
 
 
-def nerf_recipe(arch: str, method: str, seed: int = 0, **overrides: Any) -> Recipe:
-    """The recipe of one Table 1 cell: ``arch`` "tinynerf" or "nerf"; ``overrides`` replace
-    Recipe fields (e.g. ``epochs`` or ``task_config`` for a quick run)."""
+def nerf_recipe(arch: str, method: str, seed: int = 0, lr: float = LR, **overrides: Any) -> Recipe:
+    """The recipe of one Table 1 cell: ``arch`` "tinynerf" or "nerf", Adam at ``lr``; ``overrides``
+    replace Recipe fields (e.g. ``epochs`` or ``task_config`` for a quick run)."""
     setup = TINY if arch == "tinynerf" else FULL
     title = "Tiny-NeRF" if arch == "tinynerf" else "NeRF (coarse + fine)"
     steps = setup["epochs"] * STEPS_PER_EPOCH
@@ -57,7 +59,7 @@ def nerf_recipe(arch: str, method: str, seed: int = 0, **overrides: Any) -> Reci
             "val_views": 10 if arch == "tinynerf" else 2,
         },
         placement="micro",
-        optimizer={"name": "adam", "lr": LR},
+        optimizer={"name": "adam", "lr": lr},
         epochs=setup["epochs"],
         batch_size=setup["rays"],
         eval_every=10 if arch == "tinynerf" else 6,
@@ -66,7 +68,7 @@ def nerf_recipe(arch: str, method: str, seed: int = 0, **overrides: Any) -> Reci
         higher_is_better=True,
         description=(
             f"{title} on the NeRF-Synthetic lego scene at 100 x 100, trained with {method.upper()}; "
-            f"{steps} steps of {setup['rays']} rays, Adam lr {LR}; PSNR (dB) on the 10 held-out views."
+            f"{steps} steps of {setup['rays']} rays, Adam lr {lr:g}; PSNR (dB) on the 10 held-out views."
         ),
         data_notes="lego train split only; 10 test and 10 validation views held out of it.",
         paper_value=PAPER_PSNR.get(method) if arch == "nerf" else None,
@@ -80,6 +82,15 @@ def nerf_recipe(arch: str, method: str, seed: int = 0, **overrides: Any) -> Reci
     return Recipe(**fields)
 
 
-RECIPES: tuple[Recipe, ...] = tuple(nerf_recipe("tinynerf", m) for m in METHODS) + tuple(
-    nerf_recipe("nerf", m) for m in ("bp", "dfa")
+def zoo_recipe(arch: str, method: str) -> Recipe:
+    """The zoo recipe of ``arch`` and ``method``: its released run's setting (``row``, e.g. the lr the
+    validation views chose) and seed when it has a release record, else the defaults."""
+    release = RELEASES.get(f"{arch}-lego-{method}")
+    if release is None:
+        return nerf_recipe(arch, method)
+    return nerf_recipe(arch, method, seed=release.seed, **release.row)
+
+
+RECIPES: tuple[Recipe, ...] = tuple(zoo_recipe("tinynerf", m) for m in METHODS) + tuple(
+    zoo_recipe("nerf", m) for m in ("bp", "dfa")
 )
