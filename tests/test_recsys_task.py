@@ -148,17 +148,23 @@ def test_table2_grid_searches_dropout_only_where_there_is_one():
         weight_decays=[0.0],
         embedding_feedbacks=["point", "layer", "none"],
     )
-    assert [s["dropout"] for s in table.grid("fm", "bp", args)] == [None, None]
-    assert len(table.grid("dcn", "bp", args)) == 4 and {
-        s["dropout"] for s in table.grid("dcn", "bp", args)
+    assert [s["dropout"] for s in table.grid("fm", "bp", args, "ml100k")] == [None, None]
+    assert len(table.grid("dcn", "bp", args, "ml100k")) == 4 and {
+        s["dropout"] for s in table.grid("dcn", "bp", args, "ml100k")
     } == {0.0, 0.5}
-    assert len(table.grid("deepfm", "dfa", args)) == 12
-    assert len(table.grid("dcn", "dfa", args)) == 8 and {
-        s["embedding_feedback"] for s in table.grid("dcn", "dfa", args)
+    assert len(table.grid("deepfm", "dfa", args, "ml100k")) == 12
+    assert len(table.grid("dcn", "dfa", args, "ml100k")) == 8 and {
+        s["embedding_feedback"] for s in table.grid("dcn", "dfa", args, "ml100k")
     } == {
         "point",
         "layer",
     }
+    # Without flags each dataset searches its own grid.
+    args.lrs = args.dropouts = args.weight_decays = None
+    assert len(table.grid("deepfm", "bp", args, "ml100k")) == 12
+    assert {(s["lr"], s["dropout"]) for s in table.grid("deepfm", "bp", args, "synthetic")} == {
+        (1e-3, 0.0), (1e-3, 0.2), (3e-3, 0.0), (3e-3, 0.2)
+    }  # fmt: skip
 
 
 def test_afn_diagnostics_variants_change_only_what_they_name():
