@@ -37,7 +37,7 @@ from typing import Any
 
 import torch
 
-from dfazoo.nlp.recipes import lm_recipe
+from dfazoo.nlp.recipes import DECODER, lm_recipe
 from dfazoo.spec.recipe import Recipe
 from dfazoo.train.runner import default_root, run, run_folder
 
@@ -47,7 +47,6 @@ REFERENCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "pre_ln": ("nlp_table5_pre_ln", ("bp/base", "dfa-macro/base", "dfa-micro/base", "shallow/base")),
     "post_ln_micro": ("nlp_table5", ("bp/beta2", "dfa-macro/base", "dfa-micro/plateau", "shallow/base")),
 }
-DECODER = ("ln_f.*", "head.*")
 
 
 def group(name: str) -> str:
@@ -67,14 +66,7 @@ def variant_recipe(name: str) -> Recipe:
     if name == "uniform":
         return replace(base, arch_config={**base.arch_config, "feedback_init": "uniform2020"})
     if name == "block_lr":
-        groups = [{"match": m, "lr": base.optimizer["lr"]} for m in DECODER]
-        optimizer = {
-            **base.optimizer,
-            "lr": base.optimizer["lr"] / 10,
-            "betas": [0.9, 0.999],
-            "param_groups": groups,
-        }
-        return replace(base, optimizer=optimizer)
+        return lm_recipe("dfa-macro", "block_lr", layout="pre_ln")
     if name == "slow_decoder":
         groups = [{"match": m, "lr": base.optimizer["lr"] / 10} for m in DECODER]
         return replace(base, optimizer={**base.optimizer, "param_groups": groups})
@@ -88,9 +80,7 @@ def _micro_variant(name: str) -> Recipe:
     if name == "micro_uniform":
         return replace(base, arch_config={**base.arch_config, "feedback_init": "uniform2020"})
     if name == "micro_block_lr":
-        groups = [{"match": m, "lr": base.optimizer["lr"]} for m in DECODER]
-        optimizer = {**base.optimizer, "lr": 1e-4, "betas": [0.9, 0.999], "param_groups": groups}
-        return replace(base, optimizer=optimizer)
+        return lm_recipe("dfa-micro", "block_lr")  # the Table 5 row: its first epochs
     if name == "micro_slow_decoder":
         groups = [{"match": m, "lr": base.optimizer["lr"] / 10} for m in DECODER]
         return replace(base, optimizer={**base.optimizer, "param_groups": groups})

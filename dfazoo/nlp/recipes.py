@@ -8,7 +8,10 @@ characters, ~35 passes over the 1.0M-character train split). Validation after ev
 Rows (Table 5's sequence; lr halved as the paper's 1e-4 -> 5e-5): BP ``base`` (Adam, β2 0.98,
 lr 1e-3, 200 warm-up steps then cosine) and ``beta2`` (β2 0.999); DFA macro and micro ``base`` ->
 ``lower_lr`` (5e-4) -> ``beta2`` (+ β2 0.999) -> ``plateau`` (+ lr x0.2 when validation perplexity
-stops falling, instead of warm-up + cosine); shallow ``base``.
+stops falling, instead of warm-up + cosine); shallow ``base``. Beyond the paper's sequence, DFA
+``block_lr``: the blocks and embeddings at a tenth of the lr (1e-4), the BP-trained decoder at 1e-3,
+β2 0.999, warm-up + cosine (``eval/nlp_diagnostics.py`` found micro at lr 1e-3 worse than shallow
+early on, and this variant better).
 
 Layouts: ``post_ln`` (the default; GPT-1's and the scaling paper's post-LN blocks, GELU's tanh
 approximation, no final norm: exportable as ``transformers`` GPT-1) and ``pre_ln`` (GPT-2's, the first
@@ -71,15 +74,17 @@ PAPER_PPL: dict[tuple[str, str], float] = {
 }
 ROWS: dict[str, tuple[str, ...]] = {
     "bp": ("base", "beta2"),
-    "dfa-macro": ("base", "lower_lr", "beta2", "plateau"),
-    "dfa-micro": ("base", "lower_lr", "beta2", "plateau"),
+    "dfa-macro": ("base", "lower_lr", "beta2", "plateau", "block_lr"),
+    "dfa-micro": ("base", "lower_lr", "beta2", "plateau", "block_lr"),
     "shallow": ("base",),
 }
+DECODER: tuple[str, ...] = ("ln_f.*", "head.*")  # parameter names of the BP-trained decoder
 ROW_LABELS = {
     "base": "Adam β2 0.98, warm-up + cosine",
     "lower_lr": "lower lr",
     "beta2": "β2 0.999",
     "plateau": "+ reduce on plateau (x0.2)",
+    "block_lr": "ours: blocks lr / 10, decoder lr, β2 0.999, warm-up + cosine",
 }
 # The row each zoo model is trained as, until a release picks runs (releases.json).
 ZOO_ROWS = {"bp": "beta2", "dfa-macro": "plateau", "dfa-micro": "plateau", "shallow": "base"}
@@ -87,6 +92,10 @@ ZOO_ROWS = {"bp": "beta2", "dfa-macro": "plateau", "dfa-micro": "plateau", "shal
 
 def _optim(row: str, lr: float, warmup: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """(optimizer, scheduler) of a Table 5 row."""
+    if row == "block_lr":
+        groups = [{"match": m, "lr": lr} for m in DECODER]
+        optimizer = {"name": "adam", "lr": lr / 10, "betas": [0.9, 0.999], "param_groups": groups}
+        return optimizer, {"name": "cosine", "interval": "step", "warmup": warmup}
     lower = row in ("lower_lr", "beta2", "plateau")
     beta2 = 0.999 if row in ("beta2", "plateau") else 0.98
     optimizer = {"name": "adam", "lr": lr / 2 if lower else lr, "betas": [0.9, beta2]}
