@@ -209,3 +209,21 @@ def test_micro_diagnostics_change_the_post_ln_micro_row_and_report_under_its_own
     assert "## Post-LN blocks" in text and "## Pre-LN blocks" not in text
     assert "| micro_uniform | 1000 | 250.0 | 2.100 | `cmd` |" in text
     assert "| Table 5 dfa-micro/plateau | 1000 |" in text and "`python eval/nlp_table5.py` |" in text
+
+
+def test_ratios_take_each_variants_row_of_best_validation_not_best_test():
+    def row(val, test):
+        return {"val": {"perplexity": val}, "test": {"perplexity": test}}
+
+    rows = {
+        "bp/beta2": row(60.0, 50.0),
+        "dfa-micro/plateau": row(200.0, 100.0),  # best test, worse validation
+        "dfa-micro/block_lr": row(150.0, 150.0),
+    }
+    assert table5.ratios(rows)["dfa-micro"] == 3.0
+    # The block-lr row is the diagnostics' variant: one run serves both.
+    diagnostics = load_eval_script("nlp_diagnostics")
+    assert (
+        diagnostics.variant_recipe("micro_block_lr").run_key() == lm_recipe("dfa-micro", "block_lr").run_key()
+    )
+    assert table5.recipe_for("dfa-macro/block_lr", False).paper_value is None
