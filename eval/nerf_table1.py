@@ -59,7 +59,7 @@ def recipes(
         if arch not in archs or method not in methods or (quick and arch != "tinynerf"):
             continue
         for lr in LRS.get((arch, method), (LR,)):
-            if lrs is not None and not any(abs(lr - x) <= 1e-12 for x in lrs):
+            if lrs is not None and lr not in lrs:  # halving LR is exact: 2.5e-4 == LR / 2
                 continue
             recipe = nerf_recipe(arch, method, lr=lr)
             if quick:
