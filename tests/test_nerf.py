@@ -22,6 +22,7 @@ from dfazoo.nerf.render import (
     render_image,
     ssim,
 )
+from dfazoo.nerf.task import SPOT_VIEWS
 from dfazoo.spec import build_model, get_recipe, list_models
 from dfazoo.train.runner import run
 
@@ -165,9 +166,33 @@ def test_release_writes_a_held_out_render_beside_the_ground_truth_into_the_card(
     assert Image.open(tmp_path / "card" / "render.png").size == (2 * 12 + 2, 12)
     card = _inputs_section(recipe, {"render": render})
     assert "](render.png)" in card and f"PSNR {render['psnr']:.2f} dB" in card
+    # Every test view is recorded; their mean is the test metric, the first is the render's.
+    task = ViewSynthesisTask(recipe, str(scene_root))
+    views = extras["test_views"]
+    assert [v["view"] for v in views] == list(task.scene.splits["test"].files) and views[0]["psnr"] == render[
+        "psnr"
+    ]
+    assert sum(v["psnr"] for v in views) / len(views) == pytest.approx(task.evaluate(model, "test")["psnr"])
     # Tasks without the hook are not even built (no data needed).
     assert release_extras(get_recipe("mlp-digits-dfa"), model, tmp_path / "none", None) == {}
     assert not (tmp_path / "none").exists()
+
+
+def test_spot_check_re_renders_released_test_views(scene_root):
+    recipe = tiny_recipe()
+    model = build_model(recipe).eval()
+    task = ViewSynthesisTask(recipe, str(scene_root))
+    views = task.release_extras(model, scene_root)["test_views"]
+    checks = task.spot_check(model, {"test_views": views})
+    assert [released for _, released in checks] == [views[i]["psnr"] for i in SPOT_VIEWS if i < len(views)]
+    assert checks and all(measured == pytest.approx(released) for measured, released in checks)
+    # Another model's renders do not match the records.
+    other = build_model(dataclasses.replace(recipe, seed=1)).eval()
+    assert any(abs(m - r) > 0.05 for m, r in task.spot_check(other, {"test_views": views}))
+    assert task.spot_check(model, {}) == []
+    renamed = [{**v, "view": "train/r_99.png"} for v in views]
+    with pytest.raises(ValueError, match="released test view 0 is train/r_99.png"):
+        task.spot_check(model, {"test_views": renamed})
 
 
 def test_table_script_quick_writes_results_and_figure(scene_root, tmp_path, monkeypatch):

@@ -33,6 +33,7 @@ from dfazoo.spec.task import Task
 
 HOLDOUT_EVERY = 10  # test views: train frames i % 10 == 0; validation views: i % 10 == 5
 RENDER_NAME = "render.png"  # a zoo card's held-out view: ground truth beside the model's render
+SPOT_VIEWS = (0, 5)  # the test views :meth:`ViewSynthesisTask.spot_check` re-renders
 
 
 @functools.lru_cache(maxsize=2)
@@ -138,21 +139,38 @@ model right; PSNR {render["psnr"]:.2f} dB, SSIM {render["ssim"]:.3f} on this vie
     @torch.no_grad()
     def release_extras(self, model: torch.nn.Module, folder: Path) -> dict[str, Any]:
         """``render.png``: the first held-out test view, ground truth (left) beside ``model``'s
-        render (right), and that view's PSNR / SSIM for the card."""
+        render (right), and that view's PSNR / SSIM for the card; ``test_views``: every test
+        view's PSNR / SSIM (their mean is the test metric), which :meth:`spot_check` re-measures."""
         poses, images = self.views("test")
-        pred, target = self.render(model, poses[0]), images[0]
-        gap = torch.ones(target.shape[0], 2, 3)
-        to_png(torch.cat([target, gap, pred], dim=1), folder / RENDER_NAME)
-        view = self.scene.splits["test"].files[0]
-        return {
-            "render": {
-                "file": RENDER_NAME,
-                "view": view,
-                "size": f"{self.scene.height}x{self.scene.width}",
-                "psnr": psnr(pred, target),
-                "ssim": ssim(pred, target),
-            }
-        }
+        files = self.scene.splits["test"].files
+        preds = [self.render(model, pose) for pose in poses]
+        views = [
+            {"view": file, "psnr": psnr(pred, target), "ssim": ssim(pred, target)}
+            for file, pred, target in zip(files, preds, images)
+        ]
+        gap = torch.ones(images[0].shape[0], 2, 3)
+        to_png(torch.cat([images[0], gap, preds[0]], dim=1), folder / RENDER_NAME)
+        render = {"file": RENDER_NAME, "size": f"{self.scene.height}x{self.scene.width}", **views[0]}
+        return {"render": render, "test_views": views}
+
+    @torch.no_grad()
+    def spot_check(self, model: torch.nn.Module, results: dict[str, Any]) -> list[tuple[float, float]]:
+        """PSNR of the test views at :data:`SPOT_VIEWS` (of ``results["test_views"]``), re-rendered,
+        beside the released values: a check of a large field in a fraction of the full render."""
+        released = results.get("test_views") or []
+        poses, images = self.views("test")
+        files = self.scene.splits["test"].files
+        checks = []
+        for index in SPOT_VIEWS:
+            if index < len(released):
+                if released[index]["view"] != files[index]:
+                    raise ValueError(
+                        f"released test view {index} is {released[index]['view']}, the data's {files[index]}"
+                    )
+                checks.append(
+                    (psnr(self.render(model, poses[index]), images[index]), released[index]["psnr"])
+                )
+        return checks
 
     def alignment_batch(self) -> tuple[Any, Any, Callable[[torch.Tensor, Any], torch.Tensor]]:
         """The final pass's points of 128 fixed training rays (every 97th pixel), at the bin

@@ -55,6 +55,12 @@ class Task(abc.ABC):
         them, merged into the release's results. Nothing by default."""
         return {}
 
+    def spot_check(self, model: torch.nn.Module, results: dict[str, Any]) -> list[tuple[float, float]]:
+        """(re-measured, released) values of the recipe metric on a cheap part of the report split,
+        against the per-example records :meth:`release_extras` kept in ``results``; empty when the
+        task keeps none (then only a full :meth:`evaluate` re-measures a release)."""
+        return []
+
     @classmethod
     def card_inputs(cls, recipe: Recipe, results: dict[str, Any]) -> str:
         """The model card's "how to prepare inputs" text for a model of this task (markdown,

@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from dfazoo.spec import make_task
+from dfazoo.spec import get_task, make_task
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.registry import UnknownModelError, get_recipe
-from dfazoo.zoo.cards import card_value, metric_decimals
+from dfazoo.spec.task import Task
+from dfazoo.zoo.cards import card_value, metric_decimals, read_results
 from dfazoo.zoo.hub import cards_dir, folder_model_id, load_folder, resolve_folder
 
 RECIPE_NAME = "recipe.json"
@@ -71,6 +72,17 @@ def evaluate_model(
         "value": float(metrics[recipe.metric]),
         "card_value": _card_value(folder, recipe),
     }
+
+
+def spot_check_model(model_id: str, data_root: str | None = None) -> list[tuple[float, float]]:
+    """(re-measured, released) metric values of a released zoo model on a cheap part of its test
+    split (:meth:`Task.spot_check`); empty, without building the task, when its task keeps no
+    per-example records."""
+    recipe = get_recipe(model_id)
+    if get_task(recipe.task).spot_check is Task.spot_check:
+        return []
+    results = read_results(model_id) or {}
+    return make_task(recipe, data_root).spot_check(load_folder(cards_dir() / model_id), results)
 
 
 def matches_card(result: dict[str, Any], recipe: Recipe | None = None) -> bool:
