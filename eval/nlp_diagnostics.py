@@ -18,7 +18,9 @@ better than shallow and its points align at ~0.06 against macro's ~0.42:
 - ``micro_block_lr``: blocks and embeddings at lr 1e-4, decoder at 1e-3, beta2 0.999 (the paper needed a
   lower learning rate for DFA than for BP);
 - ``micro_uniform``: the 2020 paper's U(-1, 1) feedback matrix;
-- ``micro_slow_decoder``: the decoder at lr 1e-4, the rest at 1e-3.
+- ``micro_slow_decoder``: the decoder at lr 1e-4, the rest at 1e-3;
+- ``micro_block_lr5``: ``micro_block_lr`` with the blocks and embeddings at lr 2e-4 (five times lower
+  than the decoder): ``micro_block_lr`` beat the row's lr 1e-3 on the blocks; is a tenth too low?
 
     python eval/nlp_diagnostics.py --data-root ../shared/data --variants post_ln uniform --epochs 10
     python eval/nlp_diagnostics.py --data-root ../shared/data --variants micro micro_block_lr --epochs 5
@@ -81,6 +83,9 @@ def _micro_variant(name: str) -> Recipe:
         return replace(base, arch_config={**base.arch_config, "feedback_init": "uniform2020"})
     if name == "micro_block_lr":
         return lm_recipe("dfa-micro", "block_lr")  # the Table 5 row: its first epochs
+    if name == "micro_block_lr5":
+        block_lr = lm_recipe("dfa-micro", "block_lr")
+        return replace(block_lr, optimizer={**block_lr.optimizer, "lr": 2 * block_lr.optimizer["lr"]})
     if name == "micro_slow_decoder":
         groups = [{"match": m, "lr": base.optimizer["lr"] / 10} for m in DECODER]
         return replace(base, optimizer={**base.optimizer, "param_groups": groups})
@@ -98,6 +103,7 @@ VARIANTS = (
     "micro_block_lr",
     "micro_uniform",
     "micro_slow_decoder",
+    "micro_block_lr5",
 )
 
 
