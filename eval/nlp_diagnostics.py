@@ -19,8 +19,8 @@ better than shallow and its points align at ~0.06 against macro's ~0.42:
   lower learning rate for DFA than for BP);
 - ``micro_uniform``: the 2020 paper's U(-1, 1) feedback matrix;
 - ``micro_slow_decoder``: the decoder at lr 1e-4, the rest at 1e-3;
-- ``micro_block_lr5``: ``micro_block_lr`` with the blocks and embeddings at lr 2e-4 (five times lower
-  than the decoder): ``micro_block_lr`` beat the row's lr 1e-3 on the blocks; is a tenth too low?
+- ``micro_block_lr5`` / ``micro_block_lr20``: ``micro_block_lr`` with the blocks and embeddings at lr
+  2e-4 / 5e-5 (a fifth / a twentieth of the decoder's): is a tenth the best ratio?
 
     python eval/nlp_diagnostics.py --data-root ../shared/data --variants post_ln uniform --epochs 10
     python eval/nlp_diagnostics.py --data-root ../shared/data --variants micro micro_block_lr --epochs 5
@@ -75,6 +75,10 @@ def variant_recipe(name: str) -> Recipe:
     raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
 
 
+# micro_block_lr's variants: the blocks' lr scaled against its 1e-4 (the decoder's stays 1e-3).
+BLOCK_LR_SCALES = {"micro_block_lr5": 2.0, "micro_block_lr20": 0.5}
+
+
 def _micro_variant(name: str) -> Recipe:
     base = lm_recipe("dfa-micro", "base")
     if name == "micro":
@@ -83,9 +87,10 @@ def _micro_variant(name: str) -> Recipe:
         return replace(base, arch_config={**base.arch_config, "feedback_init": "uniform2020"})
     if name == "micro_block_lr":
         return lm_recipe("dfa-micro", "block_lr")  # the Table 5 row: its first epochs
-    if name == "micro_block_lr5":
+    if name in BLOCK_LR_SCALES:
         block_lr = lm_recipe("dfa-micro", "block_lr")
-        return replace(block_lr, optimizer={**block_lr.optimizer, "lr": 2 * block_lr.optimizer["lr"]})
+        lr = BLOCK_LR_SCALES[name] * block_lr.optimizer["lr"]
+        return replace(block_lr, optimizer={**block_lr.optimizer, "lr": lr})
     if name == "micro_slow_decoder":
         groups = [{"match": m, "lr": base.optimizer["lr"] / 10} for m in DECODER]
         return replace(base, optimizer={**base.optimizer, "param_groups": groups})
@@ -104,6 +109,7 @@ VARIANTS = (
     "micro_uniform",
     "micro_slow_decoder",
     "micro_block_lr5",
+    "micro_block_lr20",
 )
 
 

@@ -200,8 +200,9 @@ def test_micro_diagnostics_change_the_post_ln_micro_row_and_report_under_its_own
     }
     block_lr = diagnostics.variant_recipe("micro_block_lr").optimizer
     assert block_lr["lr"] == 1e-4 and {g["lr"] for g in block_lr["param_groups"]} == {row.optimizer["lr"]}
-    block_lr5 = diagnostics.variant_recipe("micro_block_lr5").optimizer
-    assert block_lr5["lr"] == 2e-4 and block_lr5["param_groups"] == block_lr["param_groups"]
+    for variant, lr in (("micro_block_lr5", 2e-4), ("micro_block_lr20", 5e-5)):
+        scaled = diagnostics.variant_recipe(variant).optimizer
+        assert scaled["lr"] == lr and scaled["param_groups"] == block_lr["param_groups"]
     slow = diagnostics.variant_recipe("micro_slow_decoder").optimizer
     assert slow["lr"] == row.optimizer["lr"] and {g["lr"] for g in slow["param_groups"]} == {
         row.optimizer["lr"] / 10
