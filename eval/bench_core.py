@@ -417,6 +417,13 @@ def render(result: dict) -> str:
         "Blocks use LayerNorms without gain (`ln_affine=False`): an affine gain under a point needs "
         "exactly the input-gradient DFA skips.",
         "",
+        "The zoo rows (BPE vocabulary 2048) pay for the feedback projection: one matmul of every "
+        "token's 2048-wide error against the shared matrix up to the widest point (d 128 under macro, "
+        "the feed-forward's 512 under micro), as large as the head's matmul under macro and four times "
+        "it under micro. At d 128 that outweighs the input-gradients DFA skips, so the counted FLOPs "
+        "alone put DFA near or above BP there and the 0.80 goal is out of reach at this size; the "
+        "character-level d 256 rows (vocabulary 65, a negligible projection) show the saving.",
+        "",
         "## Feedback-matrix memory, VGG-16 on ImageNet (principled paper, Table 1)",
         "",
         "| implementation | memory (GiB, float32) |",

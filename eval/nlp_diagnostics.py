@@ -21,6 +21,8 @@ better than shallow and its points align at ~0.06 against macro's ~0.42:
 - ``micro_slow_decoder``: the decoder at lr 1e-4, the rest at 1e-3;
 - ``micro_block_lr5`` / ``micro_block_lr20``: ``micro_block_lr`` with the blocks and embeddings at lr
   2e-4 / 5e-5 (a fifth / a twentieth of the decoder's): is a tenth the best ratio?
+- ``micro_block_lr_nodrop``: ``micro_block_lr`` without dropout (its Table 5 run underfits: training
+  loss, with dropout, stays above the validation loss for all 30 epochs).
 
     python eval/nlp_diagnostics.py --data-root ../shared/data --variants post_ln uniform --epochs 10
     python eval/nlp_diagnostics.py --data-root ../shared/data --variants micro micro_block_lr --epochs 5
@@ -91,6 +93,9 @@ def _micro_variant(name: str) -> Recipe:
         block_lr = lm_recipe("dfa-micro", "block_lr")
         lr = BLOCK_LR_SCALES[name] * block_lr.optimizer["lr"]
         return replace(block_lr, optimizer={**block_lr.optimizer, "lr": lr})
+    if name == "micro_block_lr_nodrop":
+        block_lr = lm_recipe("dfa-micro", "block_lr")
+        return replace(block_lr, arch_config={**block_lr.arch_config, "dropout": 0.0})
     if name == "micro_slow_decoder":
         groups = [{"match": m, "lr": base.optimizer["lr"] / 10} for m in DECODER]
         return replace(base, optimizer={**base.optimizer, "param_groups": groups})
@@ -110,6 +115,7 @@ VARIANTS = (
     "micro_slow_decoder",
     "micro_block_lr5",
     "micro_block_lr20",
+    "micro_block_lr_nodrop",
 )
 
 

@@ -203,6 +203,9 @@ def test_micro_diagnostics_change_the_post_ln_micro_row_and_report_under_its_own
     for variant, lr in (("micro_block_lr5", 2e-4), ("micro_block_lr20", 5e-5)):
         scaled = diagnostics.variant_recipe(variant).optimizer
         assert scaled["lr"] == lr and scaled["param_groups"] == block_lr["param_groups"]
+    nodrop = diagnostics.variant_recipe("micro_block_lr_nodrop")
+    table_row = diagnostics.lm_recipe("dfa-micro", "block_lr")
+    assert nodrop.arch_config == {**table_row.arch_config, "dropout": 0.0} and nodrop.optimizer == block_lr
     slow = diagnostics.variant_recipe("micro_slow_decoder").optimizer
     assert slow["lr"] == row.optimizer["lr"] and {g["lr"] for g in slow["param_groups"]} == {
         row.optimizer["lr"] / 10

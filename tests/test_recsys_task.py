@@ -179,6 +179,11 @@ def test_afn_diagnostics_variants_change_only_what_they_name():
     lrs = sorted({g["lr"] for g in optimizer.param_groups})
     assert lrs == [0.0, frozen.optimizer["lr"]]
     assert diagnostics.variant_recipe("shallow", 1).method == "shallow"
+    chosen = diagnostics.table2_setting()
+    full = diagnostics.variant_recipe("dfa_no_lnn_point", 20, full=True)
+    assert full.epochs == 20 and full.task_config["synthetic"] == {} and full.optimizer["lr"] == chosen["lr"]
+    assert full.arch_config["embedding_feedback"] == chosen["embedding_feedback"]
+    assert full.arch_config["lnn_feedback"] is False and full.arch_config["dropout"] == chosen["dropout"]
 
 
 def test_table2_reports_the_papers_embeddings_beside_a_dfa_cell_that_chose_others(tmp_path, monkeypatch):
