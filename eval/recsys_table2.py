@@ -67,8 +67,10 @@ EMBEDDING_MODES: dict[str, tuple[str, ...]] = {
     "dcn": ("point", "layer"),
     "afn": ("point", "layer"),
 }
+# AFN DFA may drop the logarithmic layer's point (``--afn-lnn-points off``; recipe ``lnn_feedback``).
+LNN_POINTS: dict[str, bool | None] = {"on": None, "off": False}
 # The recipe arguments a release record's row carries (:func:`dfazoo.recsys.recipes.zoo_recipe`).
-ROW_KEYS: tuple[str, ...] = ("lr", "weight_decay", "dropout", "embedding_feedback")
+ROW_KEYS: tuple[str, ...] = ("lr", "weight_decay", "dropout", "embedding_feedback", "lnn_feedback")
 RELEASES = Path(__file__).resolve().parents[1] / "dfazoo" / "recsys" / "releases.json"
 QUICK_SYNTHETIC: dict[str, Any] = {"num_samples": 200_000}
 QUICK_EPOCHS: dict[str, int] = {"ml100k": 12, "synthetic": 5}
@@ -96,16 +98,19 @@ def searched_grid(args: argparse.Namespace, ds: str) -> dict[str, list[float]]:
 def grid(arch: str, method: str, args: argparse.Namespace, ds: str) -> list[dict[str, Any]]:
     """The settings searched for ``arch`` and ``method`` on ``ds``: FM has no dropout; the embeddings'
     feedback (``--embedding-feedbacks``, default: the architecture's) matters for DFA only."""
-    modes = [None]
+    modes, lnn = [None], [None]
     if method == "dfa" and arch != "fm":
         modes = [m for m in args.embedding_feedbacks if m is None or m in EMBEDDING_MODES[arch]]
+    if method == "dfa" and arch == "afn":
+        lnn = [LNN_POINTS[v] for v in args.afn_lnn_points]
     if args.quick:
-        return [{"lr": None, "dropout": None, "weight_decay": None, "embedding_feedback": m} for m in modes]
-    space = searched_grid(args, ds)
+        space = {"lr": [None], "dropout": [None], "weight_decay": [None]}
+    else:
+        space = searched_grid(args, ds)
     dropouts = (None,) if arch == "fm" else space["dropout"]
     return [
-        {"lr": lr, "dropout": d, "weight_decay": wd, "embedding_feedback": m}
-        for lr, d, wd, m in itertools.product(space["lr"], dropouts, space["weight_decay"], modes)
+        {"lr": lr, "dropout": d, "weight_decay": wd, "embedding_feedback": m, "lnn_feedback": p}
+        for lr, d, wd, m, p in itertools.product(space["lr"], dropouts, space["weight_decay"], modes, lnn)
     ]
 
 
@@ -152,6 +157,7 @@ def run_cell(
                 **chosen.optimizer,
                 "dropout": chosen.arch_config.get("dropout"),
                 "embedding_feedback": chosen.arch_config.get("embedding_feedback"),
+                "lnn_feedback": chosen.arch_config.get("lnn_feedback"),
             },
             "auc": summarize([r.test_metrics["auc"] for r in runs]),
             "logloss": summarize([r.test_metrics["logloss"] for r in runs]),
@@ -168,12 +174,16 @@ def run_cell(
         "grid_total": len(settings),
         "selection_val_auc": best_val,
     }
-    # The grid may choose another way for the embeddings to learn than the paper's (the
-    # architecture's default): the best setting with the paper's way is reported beside it.
+    # The grid may choose another placement than the paper's (how the embeddings learn: the
+    # architecture's default; AFN's logarithmic-layer point): the best paper's setting is reported beside.
     default = EMBEDDING_DEFAULTS.get(arch)
-    own = [(v, st) for v, st in searched if st["embedding_feedback"] in (None, default)]
-    if method == "dfa" and own and best["embedding_feedback"] not in (None, default):
-        cell["paper_embeddings"] = seeds_of(max(own, key=lambda s: s[0])[1])
+
+    def papers(st: dict[str, Any]) -> bool:
+        return st["embedding_feedback"] in (None, default) and st["lnn_feedback"] is None
+
+    own = [(v, st) for v, st in searched if papers(st)]
+    if method == "dfa" and own and not papers(best):
+        cell["paper_placement"] = seeds_of(max(own, key=lambda s: s[0])[1])
     return cell
 
 
@@ -243,11 +253,19 @@ def checks(out: dict[str, dict[str, Any]], ds: str) -> list[str]:
 
 def setting_text(cell: dict[str, Any]) -> str:
     """A cell's chosen hyperparameters, e.g. ``lr 0.003, dropout 0.5, embeddings layer``."""
-    return ", ".join(
-        f"{k} {v:g}" if isinstance(v, float) else f"embeddings {v}"
-        for k, v in cell["setting"].items()
-        if isinstance(v, float) or (k == "embedding_feedback" and v)
-    )
+    setting = cell["setting"]
+    parts = [f"{k} {v:g}" for k, v in setting.items() if isinstance(v, float)]
+    if setting.get("embedding_feedback"):
+        parts.append(f"embeddings {setting['embedding_feedback']}")
+    if setting.get("lnn_feedback") is False:
+        parts.append("no logarithmic-layer point")
+    return ", ".join(parts)
+
+
+def paper_label(arch: str) -> str:
+    """The table's label of a DFA cell's best setting with the paper's placement."""
+    label = f"the paper's embeddings ({EMBEDDING_DEFAULTS[arch]})"
+    return label + " and logarithmic-layer point" if arch == "afn" else label
 
 
 def render(
@@ -258,6 +276,8 @@ def render(
     )
     if args.embedding_feedbacks != [None]:
         cmd += " --embedding-feedbacks " + " ".join(args.embedding_feedbacks)
+    if args.afn_lnn_points != ["on"]:
+        cmd += " --afn-lnn-points " + " ".join(args.afn_lnn_points)
     for flag in FLAGS.values():
         if not args.quick and (values := getattr(args, flag)) is not None:
             cmd += f" --{flag.replace('_', '-')} " + " ".join(f"{v:g}" for v in values)
@@ -297,10 +317,10 @@ def render(
                 f"| {ARCH_TITLES[arch]} | {method} | {fmt(cell and cell['auc'])} | {fmt(cell and cell['logloss'])} | "
                 f"{setting} | {paper_text} |"
             )
-            own = (cell or {}).get("paper_embeddings")
+            own = (cell or {}).get("paper_placement")
             if own:
                 md.append(
-                    f"| {ARCH_TITLES[arch]} | {method}, the paper's embeddings ({EMBEDDING_DEFAULTS[arch]}) | "
+                    f"| {ARCH_TITLES[arch]} | {method}, {paper_label(arch)} | "
                     f"{fmt(own['auc'])} | {fmt(own['logloss'])} | {setting_text(own)} | {paper_text} |"
                 )
         if ds == "synthetic" and oracle is not None:
@@ -356,6 +376,13 @@ def main(argv: list[str] | None = None) -> None:
         default=[None],
         choices=("point", "layer", "none"),
         help="grid for DFA rows: how the embeddings learn (default: each architecture's own)",
+    )
+    parser.add_argument(
+        "--afn-lnn-points",
+        nargs="+",
+        default=["on"],
+        choices=tuple(LNN_POINTS),
+        help="grid for AFN's DFA row: with (the paper's) and/or without the logarithmic layer's point",
     )
     parser.add_argument("--cached-only", action="store_true", help="train nothing: tabulate finished runs")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")

@@ -184,6 +184,8 @@ def test_afn_diagnostics_variants_change_only_what_they_name():
     assert full.epochs == 20 and full.task_config["synthetic"] == {} and full.optimizer["lr"] == chosen["lr"]
     assert full.arch_config["embedding_feedback"] == chosen["embedding_feedback"]
     assert full.arch_config["lnn_feedback"] is False and full.arch_config["dropout"] == chosen["dropout"]
+    with pytest.raises(ValueError, match="AFN's option"):
+        diagnostics.ctr_recipe("dcn", "synthetic", "dfa", lnn_feedback=False)
 
 
 def test_table2_reports_the_papers_embeddings_beside_a_dfa_cell_that_chose_others(tmp_path, monkeypatch):
@@ -200,12 +202,41 @@ def test_table2_reports_the_papers_embeddings_beside_a_dfa_cell_that_chose_other
 
     monkeypatch.setattr(table, "train", fake_train)
     args = SimpleNamespace(quick=False, epochs=None, seeds=2, lrs=[1e-3, 3e-3], dropouts=[0.0],
-                           weight_decays=[0.0], embedding_feedbacks=["none", "point", "layer"])  # fmt: skip
+                           weight_decays=[0.0], embedding_feedbacks=["none", "point", "layer"],
+                           afn_lnn_points=["on"])  # fmt: skip
     cell = table.run_cell("ml100k", "deepfm", "dfa", args, tmp_path)
     assert cell["setting"]["embedding_feedback"] == "layer" and cell["setting"]["lr"] == 3e-3
-    own = cell["paper_embeddings"]  # DeepFM's own: through the FM only
+    own = cell["paper_placement"]  # DeepFM's own: through the FM only
     assert own["setting"]["embedding_feedback"] == "none" and own["auc"]["n"] == 2
-    assert "paper_embeddings" not in table.run_cell("ml100k", "deepfm", "bp", args, tmp_path)
+    assert "paper_placement" not in table.run_cell("ml100k", "deepfm", "bp", args, tmp_path)
     text = table.render({"deepfm-ml100k-dfa": cell}, SimpleNamespace(**vars(args), datasets=["ml100k"],
                         archs=["deepfm"], methods=["dfa"]), 1.0, None)  # fmt: skip
     assert "| DeepFM | dfa, the paper's embeddings (none) |" in text
+
+
+def test_table2_searches_afns_logarithmic_point_and_reports_the_papers_placement_beside(
+    tmp_path, monkeypatch
+):
+    from types import SimpleNamespace
+
+    table = load_eval_script("recsys_table2")
+
+    def fake_train(recipe, args, records):
+        assert recipe.arch == "afn" or "lnn_feedback" not in recipe.arch_config
+        val = 0.70 if recipe.arch_config.get("lnn_feedback", True) else 0.80
+        return SimpleNamespace(val=val, test=val, key=str(recipe.run_key()), test_metrics={"auc": val, "logloss": 0.5},
+                               val_metrics={"auc": val}, alignment={}, best_epoch=1, wall_time=1.0)  # fmt: skip
+
+    monkeypatch.setattr(table, "train", fake_train)
+    args = SimpleNamespace(quick=False, epochs=None, seeds=1, lrs=[1e-3], dropouts=[0.0], weight_decays=[0.0],
+                           embedding_feedbacks=[None], afn_lnn_points=["on", "off"])  # fmt: skip
+    cell = table.run_cell("synthetic", "afn", "dfa", args, tmp_path)
+    assert cell["grid_total"] == 2 and cell["setting"]["lnn_feedback"] is False
+    assert cell["paper_placement"]["setting"]["lnn_feedback"] is None
+    assert table.run_cell("synthetic", "dcn", "dfa", args, tmp_path)["grid_total"] == 1
+    text = table.render({"afn-synthetic-dfa": cell}, SimpleNamespace(**vars(args), datasets=["synthetic"],
+                        archs=["afn"], methods=["dfa"]), 1.0, None)  # fmt: skip
+    assert "no logarithmic-layer point |" in text and "--afn-lnn-points on off" in text
+    assert "| AFN | dfa, the paper's embeddings (layer) and logarithmic-layer point | 0.7000" in text
+    release = table.release_records({"afn-ml100k-dfa": {**cell, "auc": {"n": 1}}}, 1)["afn-ml100k-dfa"]
+    assert release["row"]["lnn_feedback"] is False and "embedding_feedback" not in release["row"]

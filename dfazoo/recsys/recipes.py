@@ -114,15 +114,21 @@ def ctr_recipe(
     placement: str = "macro",
     synthetic: dict[str, Any] | None = None,
     embedding_feedback: str | None = None,
+    lnn_feedback: bool | None = None,
 ) -> Recipe:
     """One Table 2 / A.3 cell; ``None`` hyperparameters take :data:`HPARAMS` / :data:`ARCH_CONFIG`
-    (``embedding_feedback``: the architecture's default, see :mod:`dfazoo.recsys.models`)."""
+    (``embedding_feedback``: the architecture's default, see :mod:`dfazoo.recsys.models`;
+    ``lnn_feedback``: AFN only, False drops the logarithmic layer's point)."""
+    if lnn_feedback is not None and arch != "afn":
+        raise ValueError(f"lnn_feedback is AFN's option (the logarithmic layer's point); {arch} has none")
     hp = SYNTHETIC_HPARAMS if dataset == "synthetic" else HPARAMS[method]
     arch_config: dict[str, Any] = {"fields": fields_of(dataset, synthetic), **ARCH_CONFIG[arch]}
     if "dropout" in arch_config:
         arch_config["dropout"] = hp.get("dropout", arch_config["dropout"]) if dropout is None else dropout
     if embedding_feedback is not None:
         arch_config["embedding_feedback"] = embedding_feedback
+    if lnn_feedback is not None:
+        arch_config["lnn_feedback"] = lnn_feedback
     task_config: dict[str, Any] = {"split_seed": 0}
     if dataset == "synthetic":
         task_config["synthetic"] = dict(synthetic or {})
@@ -174,7 +180,13 @@ def _notes(arch: str, method: str, arch_config: dict[str, Any]) -> str:
     if method == "shallow":
         return f"{PLACEMENT_NOTE} Shallow: only the output layer and the FM / linear parts learn."
     mode = arch_config.get("embedding_feedback", EMBEDDING_DEFAULTS[arch])
-    return f"{PLACEMENT_NOTE} In DFA, {EMBEDDING_NOTES[mode]}."
+    note = f"{PLACEMENT_NOTE} In DFA, {EMBEDDING_NOTES[mode]}."
+    if arch_config.get("lnn_feedback") is False:
+        note += (
+            " The logarithmic layer has no point of its own (not the paper's placement): it learns "
+            "from the MLP's first DFA signal, backpropagated through it."
+        )
+    return note
 
 
 def zoo_recipe(arch: str, method: str) -> Recipe:
