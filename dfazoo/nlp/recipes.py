@@ -87,7 +87,7 @@ ROW_LABELS = {
     "block_lr": "ours: blocks lr / 10, decoder lr, β2 0.999, warm-up + cosine",
 }
 # The row each zoo model is trained as, until a release picks runs (releases.json).
-ZOO_ROWS = {"bp": "beta2", "dfa-macro": "plateau", "dfa-micro": "plateau", "shallow": "base"}
+ZOO_ROWS = {"bp": "beta2", "dfa-macro": "plateau", "dfa-micro": "block_lr", "shallow": "base"}
 
 
 def _optim(row: str, lr: float, warmup: int) -> tuple[dict[str, Any], dict[str, Any]]:
