@@ -6,6 +6,7 @@ import dataclasses
 import json
 import shutil
 
+import pytest
 from eval_scripts import load_eval_script
 from nlp_fixtures import TINY, corpus_text, tiny_lm, write_corpus
 
@@ -233,3 +234,14 @@ def test_ratios_take_each_variants_row_of_best_validation_not_best_test():
         diagnostics.variant_recipe("micro_block_lr").run_key() == lm_recipe("dfa-micro", "block_lr").run_key()
     )
     assert table5.recipe_for("dfa-macro/block_lr", False).paper_value is None
+
+
+def test_the_nodrop_rows_are_base_without_dropout_for_bp_and_macro_only():
+    for variant in ("bp", "dfa-macro"):
+        base, nodrop = lm_recipe(variant, "base"), lm_recipe(variant, "nodrop")
+        assert (
+            nodrop.arch_config == {**base.arch_config, "dropout": 0.0} and base.arch_config["dropout"] == 0.1
+        )
+        assert (nodrop.optimizer, nodrop.scheduler) == (base.optimizer, base.scheduler)
+    with pytest.raises(ValueError, match="not 'nodrop'"):
+        lm_recipe("dfa-micro", "nodrop")
