@@ -296,6 +296,13 @@ def render(
         "80/10/10 split), beside the synthetic benchmark of `dfazoo.data.synthetic_ctr` "
         f"({'200k samples in --quick' if args.quick else '1M samples'}, fixed 80/10/10 split).",
         "",
+        "DFA rows also search the placement: how the embeddings learn (`none`: through the FM only; "
+        "`point`: their own feedback point; `layer`: from the DFA signals of the layers reading them, "
+        "backpropagated through those layers only) and, for AFN, whether the logarithmic layer has its "
+        "own point (without it, the layer and the embeddings learn from the MLP's first DFA signal "
+        "backpropagated through it). When the choice is not the paper's placement, the best setting "
+        "with the paper's placement is reported beside it.",
+        "",
     ]
     for ds in args.datasets:
         md += [

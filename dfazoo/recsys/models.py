@@ -207,8 +207,9 @@ class AFN(CTRModel):
     """Adaptive Factorization Network (Cheng et al. 2020): a logarithmic layer learns
     arbitrary-order interactions of the embeddings, an MLP reads them; plus linear terms.
 
-    ``lnn_feedback=False`` (a diagnostic, not the paper's placement) removes the logarithmic
-    layer's point: it and the embeddings then learn by backpropagating the MLP's DFA signal."""
+    ``lnn_feedback=False`` (not the paper's placement) removes the logarithmic layer's point: it and
+    the embeddings then learn by backpropagating the MLP's DFA signal. On the synthetic benchmark this
+    is what lets AFN's deep part learn (``eval/results/recsys_table2.md``)."""
 
     arch_name = "afn"
 
