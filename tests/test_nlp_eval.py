@@ -245,3 +245,7 @@ def test_the_nodrop_rows_are_base_without_dropout_for_bp_and_macro_only():
         assert (nodrop.optimizer, nodrop.scheduler) == (base.optimizer, base.scheduler)
     with pytest.raises(ValueError, match="not 'nodrop'"):
         lm_recipe("dfa-micro", "nodrop")
+    # Micro's is its block-lr row without dropout: the diagnostics' variant, one run for both.
+    diagnostics = load_eval_script("nlp_diagnostics")
+    micro = lm_recipe("dfa-micro", "block_lr_nodrop")
+    assert micro.run_key() == diagnostics.variant_recipe("micro_block_lr_nodrop").run_key()
