@@ -272,6 +272,7 @@ def test_cli_publish_dry_run_of_a_user_folder(tmp_path, capsys):
 
 def test_refresh_table_seeds_follows_a_release_record_added_after_the_release(tmp_path):
     from dfazoo.spec import list_models
+    from dfazoo.spec.releases import release_of
     from dfazoo.zoo.publish import refresh_table_seeds
 
     list_models()
@@ -280,7 +281,7 @@ def test_refresh_table_seeds_follows_a_release_record_added_after_the_release(tm
     assert refresh_table_seeds("transformer-shakespeare-bp", tmp_path)
     seeds = json.loads((tmp_path / "transformer-shakespeare-bp.json").read_text())["table_seeds"]
     assert seeds["table"] == "eval/results/nlp_table5.md" and seeds["rule"].startswith("seed 0")
-    assert [s["run_key"] for s in seeds["seeds"]] == ["be0926e6f577"]
+    assert [s["run_key"] for s in seeds["seeds"]] == [release_of("transformer-shakespeare-bp").run_key]
     assert not refresh_table_seeds("transformer-shakespeare-bp", tmp_path)  # already current
 
 
