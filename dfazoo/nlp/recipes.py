@@ -51,10 +51,17 @@ LAYOUTS: dict[str, dict[str, Any]] = {
 LAYOUT = "post_ln"
 TASK: dict[str, Any] = {"vocab_size": VOCAB, "context": CONTEXT, "steps_per_epoch": 100}
 EPOCHS, BATCH, WARMUP = 30, 32, 200
-SIZE_TEXT = (
-    f"4 blocks, d 128, 4 heads, ff 512, context {CONTEXT} tokens, dropout 0.1, BPE {VOCAB}; batch {BATCH}, "
-    f"{EPOCHS} x {TASK['steps_per_epoch']} steps ({EPOCHS * TASK['steps_per_epoch'] * BATCH * CONTEXT / 1e6:.1f}M tokens)"
-)
+
+
+def size_text(dropout: float) -> str:
+    """The model size and token budget of every row, in words."""
+    return (
+        f"4 blocks, d 128, 4 heads, ff 512, context {CONTEXT} tokens, dropout {dropout:g}, BPE {VOCAB}; batch {BATCH}, "
+        f"{EPOCHS} x {TASK['steps_per_epoch']} steps ({EPOCHS * TASK['steps_per_epoch'] * BATCH * CONTEXT / 1e6:.1f}M tokens)"
+    )
+
+
+SIZE_TEXT = size_text(ARCH["dropout"])
 SHAKESPEARE_NOTES = (
     "Tiny Shakespeare (1,115,394 characters), no official split: contiguous 90 / 5 / 5 % "
     "train / validation / test by character position; byte-level BPE (2,048 tokens) trained on the "
@@ -129,6 +136,7 @@ def lm_recipe(
     method, _, placement = variant.partition("-")
     optimizer, scheduler = _optim(row, lr, warmup)
     name = variant.replace("dfa-", "DFA ").replace("bp", "BP")
+    arch_config = {**ARCH, **LAYOUTS[layout], **({"dropout": 0.0} if row in NO_DROPOUT else {})}
     return Recipe(
         model_id=f"transformer-{dataset}-{variant}",
         domain="nlp",
@@ -139,7 +147,7 @@ def lm_recipe(
         task="language_modeling",
         metric="perplexity",
         higher_is_better=False,
-        arch_config={**ARCH, **LAYOUTS[layout], **({"dropout": 0.0} if row in NO_DROPOUT else {})},
+        arch_config=arch_config,
         task_config={**TASK, **task},
         optimizer=optimizer,
         scheduler=scheduler,
@@ -147,7 +155,7 @@ def lm_recipe(
         batch_size=BATCH,
         seed=seed,
         tolerance=0.5,
-        description=f"GPT-style Transformer LM ({SIZE_TEXT}, {layout.replace('_', '-').upper()} blocks) on {dataset}, trained with {name} "
+        description=f"GPT-style Transformer LM ({size_text(arch_config['dropout'])}, {layout.replace('_', '-').upper()} blocks) on {dataset}, trained with {name} "
         f"(Table 5 row: {ROW_LABELS[row]}).",
         data_notes=SHAKESPEARE_NOTES if dataset == "shakespeare" else "",
         paper_value=PAPER_PPL.get((variant, row)),
