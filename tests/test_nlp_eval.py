@@ -249,3 +249,18 @@ def test_the_nodrop_rows_are_base_without_dropout_for_bp_and_macro_only():
     diagnostics = load_eval_script("nlp_diagnostics")
     micro = lm_recipe("dfa-micro", "block_lr_nodrop")
     assert micro.run_key() == diagnostics.variant_recipe("micro_block_lr_nodrop").run_key()
+
+
+def test_the_high_lr_rows_are_nodrop_at_twice_the_lr_for_bp_and_macro_alike():
+    for variant in ("bp", "dfa-macro"):
+        nodrop, high = lm_recipe(variant, "nodrop"), lm_recipe(variant, "high_lr_nodrop")
+        assert high.arch_config == nodrop.arch_config and high.scheduler == nodrop.scheduler
+        assert high.optimizer == {**nodrop.optimizer, "lr": 2 * nodrop.optimizer["lr"]}
+        assert "lr x 2" in high.description and "dropout 0," in high.description
+    # The lower-lr rows still halve it (their run keys, hence their run folders, are unchanged).
+    assert (
+        lm_recipe("dfa-macro", "lower_lr").optimizer["lr"]
+        == lm_recipe("dfa-macro", "base").optimizer["lr"] / 2
+    )
+    with pytest.raises(ValueError, match="not 'high_lr_nodrop'"):
+        lm_recipe("dfa-micro", "high_lr_nodrop")
