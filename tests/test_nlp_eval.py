@@ -228,6 +228,11 @@ def test_ratios_take_each_variants_row_of_best_validation_not_best_test():
         "dfa-micro/block_lr": row(150.0, 150.0),
     }
     assert table5.ratios(rows)["dfa-micro"] == 3.0
+    # The stricter ratio divides by BP's best test perplexity, whichever row has it.
+    rows["bp/nodrop"] = row(70.0, 40.0)
+    assert table5.ratios(rows)["dfa-micro"] == 3.0 and table5.ratios_to_best_bp_test(rows) == {
+        "dfa-micro": 3.75
+    }
     # The block-lr row is the diagnostics' variant: one run serves both.
     diagnostics = load_eval_script("nlp_diagnostics")
     assert (

@@ -102,7 +102,7 @@ ROW_LABELS = {
 }
 NO_DROPOUT: tuple[str, ...] = ("nodrop", "block_lr_nodrop", "high_lr_nodrop")  # rows trained without dropout
 # The row each zoo model is trained as, until a release picks runs (releases.json).
-ZOO_ROWS = {"bp": "nodrop", "dfa-macro": "nodrop", "dfa-micro": "block_lr_nodrop", "shallow": "base"}
+ZOO_ROWS = {"bp": "nodrop", "dfa-macro": "high_lr_nodrop", "dfa-micro": "block_lr_nodrop", "shallow": "base"}
 
 
 def _optim(row: str, lr: float, warmup: int) -> tuple[dict[str, Any], dict[str, Any]]:
