@@ -89,6 +89,13 @@ def row_result(row: str, record: RunRecord, old: dict[str, Any] | None) -> dict[
     }
 
 
+def merge(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``new`` rows over the file's ``old`` ones, in protocol order; rows this code does not know
+    are kept after them (an invocation started from newer code may have written them)."""
+    both = {**old, **new}
+    return {r: both[r] for r in [*ALL_ROWS, *(r for r in both if r not in ALL_ROWS)] if r in both}
+
+
 def chosen_tests(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
     """Test perplexity of each variant's row of best validation perplexity."""
     chosen: dict[str, tuple[float, float]] = {}  # variant: (val ppl, test ppl)
@@ -276,7 +283,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # Written after every row, over what the file holds now (another invocation may have added rows).
         old = json.loads(out_json.read_text())["rows"] if out_json.exists() else {}
         rows[row] = row_result(row, record, old.get(row))
-        merged = {r: {**old, **rows}[r] for r in ALL_ROWS if r in rows or r in old}
+        merged = merge(old, rows)
         result = {"rows": merged, "ratios": ratios(merged)}
         out_json.write_text(json.dumps(result, indent=1) + "\n")
         elapsed = time.perf_counter() - started

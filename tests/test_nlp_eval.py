@@ -269,3 +269,10 @@ def test_the_high_lr_rows_are_nodrop_at_twice_the_lr_for_bp_and_macro_alike():
     )
     with pytest.raises(ValueError, match="not 'high_lr_nodrop'"):
         lm_recipe("dfa-micro", "high_lr_nodrop")
+
+
+def test_merging_keeps_rows_written_by_newer_code_and_puts_known_rows_in_protocol_order():
+    old = {"dfa-macro/some_newer_row": {"v": 1}, "shallow/base": {"v": 2}, "bp/base": {"v": 3}}
+    merged = table5.merge(old, {"bp/base": {"v": 4}})
+    assert list(merged) == ["bp/base", "shallow/base", "dfa-macro/some_newer_row"]
+    assert merged["bp/base"] == {"v": 4} and merged["dfa-macro/some_newer_row"] == {"v": 1}
