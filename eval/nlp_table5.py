@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dfazoo.nlp.recipes import LAYOUT, LAYOUTS, PAPER_PPL, ROW_LABELS, ROWS, SIZE_TEXT, lm_recipe
+from dfazoo.nlp.recipes import ARCH, LAYOUT, LAYOUTS, PAPER_PPL, ROW_OPTIONS, ROWS, lm_recipe, size_text
 from dfazoo.train.runner import RunRecord, default_root, run
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -76,7 +76,7 @@ def row_result(row: str, record: RunRecord, old: dict[str, Any] | None) -> dict[
     points = curve(record) or (old or {}).get("curve", [])
     return {
         "row": row,
-        "label": ROW_LABELS[name],
+        "label": ROW_OPTIONS[name].label,
         "run_key": record.key,
         "diverged": record.diverged,
         "best_epoch": record.best_epoch,
@@ -144,7 +144,11 @@ def render(rows: dict[str, dict[str, Any]], quick: bool, elapsed: float, layout:
         + (" --layout pre_ln" if layout == "pre_ln" else "")
         + (" --quick" if quick else "")
     )
-    budget = f"{QUICK['epochs']} x {QUICK['steps_per_epoch']} steps (quick probe)" if quick else SIZE_TEXT
+    budget = (
+        f"{QUICK['epochs']} x {QUICK['steps_per_epoch']} steps (quick probe)"
+        if quick
+        else size_text(format(ARCH["dropout"], "g") + " (0 in the no-dropout rows)")
+    )
     budget += ", post-LN blocks (GPT-1 layout)" if layout == "post_ln" else ", pre-LN blocks (GPT-2 layout)"
     md = [
         "# Transformer LM trained with DFA: scaling paper Table 5 at CPU scale",

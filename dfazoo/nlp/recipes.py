@@ -26,7 +26,7 @@ ones, where every block adds its update to one unnormalised residual stream.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dfazoo.spec.recipe import Recipe
 from dfazoo.spec.releases import load_releases
@@ -55,15 +55,14 @@ TASK: dict[str, Any] = {"vocab_size": VOCAB, "context": CONTEXT, "steps_per_epoc
 EPOCHS, BATCH, WARMUP = 30, 32, 200
 
 
-def size_text(dropout: float) -> str:
-    """The model size and token budget of every row, in words."""
+def size_text(dropout: str) -> str:
+    """The model size and token budget of every row, in words (``dropout`` as it should read)."""
     return (
-        f"4 blocks, d 128, 4 heads, ff 512, context {CONTEXT} tokens, dropout {dropout:g}, BPE {VOCAB}; batch {BATCH}, "
+        f"4 blocks, d 128, 4 heads, ff 512, context {CONTEXT} tokens, dropout {dropout}, BPE {VOCAB}; batch {BATCH}, "
         f"{EPOCHS} x {TASK['steps_per_epoch']} steps ({EPOCHS * TASK['steps_per_epoch'] * BATCH * CONTEXT / 1e6:.1f}M tokens)"
     )
 
 
-SIZE_TEXT = size_text(ARCH["dropout"])
 SHAKESPEARE_NOTES = (
     "Tiny Shakespeare (1,115,394 characters), no official split: contiguous 90 / 5 / 5 % "
     "train / validation / test by character position; byte-level BPE (2,048 tokens) trained on the "
@@ -90,31 +89,49 @@ ROWS: dict[str, tuple[str, ...]] = {
     "shallow": ("base",),
 }
 DECODER: tuple[str, ...] = ("ln_f.*", "head.*")  # parameter names of the BP-trained decoder
-ROW_LABELS = {
-    "base": "Adam β2 0.98, warm-up + cosine",
-    "lower_lr": "lower lr",
-    "beta2": "β2 0.999",
-    "plateau": "+ reduce on plateau (x0.2)",
-    "block_lr": "ours: blocks lr / 10, decoder lr, β2 0.999, warm-up + cosine",
-    "nodrop": "ours: Adam β2 0.98, warm-up + cosine, no dropout",
-    "block_lr_nodrop": "ours: blocks lr / 10, decoder lr, β2 0.999, warm-up + cosine, no dropout",
-    "high_lr_nodrop": "ours: lr x 2, Adam β2 0.98, warm-up + cosine, no dropout",
+
+
+class Row(NamedTuple):
+    """What a Table 5 row changes: its label, lr factor, Adam β2, blocks and embeddings at a tenth of
+    the lr (the decoder at the lr), reduce-on-plateau instead of warm-up + cosine, dropout."""
+
+    label: str
+    lr_scale: float = 1.0
+    beta2: float = 0.98
+    block_lr: bool = False
+    plateau: bool = False
+    dropout: bool = True
+
+
+ROW_OPTIONS: dict[str, Row] = {
+    "base": Row("Adam β2 0.98, warm-up + cosine"),
+    "lower_lr": Row("lower lr", lr_scale=0.5),
+    "beta2": Row("β2 0.999", lr_scale=0.5, beta2=0.999),
+    "plateau": Row("+ reduce on plateau (x0.2)", lr_scale=0.5, beta2=0.999, plateau=True),
+    "block_lr": Row(
+        "ours: blocks lr / 10, decoder lr, β2 0.999, warm-up + cosine", beta2=0.999, block_lr=True
+    ),
+    "nodrop": Row("ours: Adam β2 0.98, warm-up + cosine, no dropout", dropout=False),
+    "block_lr_nodrop": Row(
+        "ours: blocks lr / 10, decoder lr, β2 0.999, warm-up + cosine, no dropout",
+        beta2=0.999,
+        block_lr=True,
+        dropout=False,
+    ),
+    "high_lr_nodrop": Row(
+        "ours: lr x 2, Adam β2 0.98, warm-up + cosine, no dropout", lr_scale=2.0, dropout=False
+    ),
 }
-NO_DROPOUT: tuple[str, ...] = ("nodrop", "block_lr_nodrop", "high_lr_nodrop")  # rows trained without dropout
 # The row each zoo model is trained as, until a release picks runs (releases.json).
 ZOO_ROWS = {"bp": "nodrop", "dfa-macro": "high_lr_nodrop", "dfa-micro": "block_lr_nodrop", "shallow": "base"}
 
 
-def _optim(row: str, lr: float, warmup: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _optim(row: Row, lr: float, warmup: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """(optimizer, scheduler) of a Table 5 row."""
-    if row in ("block_lr", "block_lr_nodrop"):
-        groups = [{"match": m, "lr": lr} for m in DECODER]
-        optimizer = {"name": "adam", "lr": lr / 10, "betas": [0.9, 0.999], "param_groups": groups}
-        return optimizer, {"name": "cosine", "interval": "step", "warmup": warmup}
-    scale = 0.5 if row in ("lower_lr", "beta2", "plateau") else 2.0 if row == "high_lr_nodrop" else 1.0
-    beta2 = 0.999 if row in ("beta2", "plateau") else 0.98
-    optimizer = {"name": "adam", "lr": lr * scale, "betas": [0.9, beta2]}
-    if row == "plateau":
+    optimizer: dict[str, Any] = {"name": "adam", "lr": lr * row.lr_scale, "betas": [0.9, row.beta2]}
+    if row.block_lr:
+        optimizer = {**optimizer, "lr": lr / 10, "param_groups": [{"match": m, "lr": lr} for m in DECODER]}
+    if row.plateau:
         return optimizer, {"name": "plateau", "factor": 0.2, "patience": 1}
     return optimizer, {"name": "cosine", "interval": "step", "warmup": warmup}
 
@@ -137,9 +154,10 @@ def lm_recipe(
     if row not in ROWS[variant]:
         raise ValueError(f"{variant} has rows {ROWS[variant]}, not {row!r}")
     method, _, placement = variant.partition("-")
-    optimizer, scheduler = _optim(row, lr, warmup)
+    options = ROW_OPTIONS[row]
+    optimizer, scheduler = _optim(options, lr, warmup)
     name = variant.replace("dfa-", "DFA ").replace("bp", "BP")
-    arch_config = {**ARCH, **LAYOUTS[layout], **({"dropout": 0.0} if row in NO_DROPOUT else {})}
+    arch_config = {**ARCH, **LAYOUTS[layout], **({} if options.dropout else {"dropout": 0.0})}
     return Recipe(
         model_id=f"transformer-{dataset}-{variant}",
         domain="nlp",
@@ -158,8 +176,8 @@ def lm_recipe(
         batch_size=BATCH,
         seed=seed,
         tolerance=0.5,
-        description=f"GPT-style Transformer LM ({size_text(arch_config['dropout'])}, {layout.replace('_', '-').upper()} blocks) on {dataset}, trained with {name} "
-        f"(Table 5 row: {ROW_LABELS[row]}).",
+        description=f"GPT-style Transformer LM ({size_text(format(arch_config['dropout'], 'g'))}, {layout.replace('_', '-').upper()} blocks) on {dataset}, trained with {name} "
+        f"(Table 5 row: {options.label}).",
         data_notes=SHAKESPEARE_NOTES if dataset == "shakespeare" else "",
         paper_value=PAPER_PPL.get((variant, row)),
         paper_ref=f"{PAPER}, Table 5 (WikiText-103, 6 x d512: the paper's scale, not ours)",
